@@ -9,7 +9,8 @@ import type { JsonValue } from '../core/value.js';
 import type { SchemaDocument } from '../core/schema.js';
 
 /** The layers a value can come from, highest first. */
-export type LayerName = 'override' | 'env' | 'project' | 'user' | 'default' | 'caller';
+export type { LayerName } from '../core/layers.js';
+import type { LayerName } from '../core/layers.js';
 
 export interface OpenOptions {
   /**

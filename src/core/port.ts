@@ -1,5 +1,5 @@
 /**
- * The storage port: everything the core needs from a database, and nothing
+ * The storage port, owned by the core (ports and adapters): everything the core needs from a database, and nothing
  * about SQL. The SQLite adapter (./sqlite) implements it; a Postgres adapter
  * can implement it later with the same semantics.
  *
@@ -19,7 +19,7 @@
  * - Values cross the port as their encoded JSON text; the port never parses
  *   them.
  */
-import type { ChangeOp } from '../core/change.js';
+import type { ChangeOp } from './change.js';
 
 export interface StoredRow {
   readonly key: string;
@@ -42,6 +42,12 @@ export interface StoredChange {
   readonly source: string;
   readonly at: string;
   readonly note: string | null;
+}
+
+/** The stored schema document and the revision that set it. */
+export interface StoredSchema {
+  readonly doc: string;
+  readonly revision: number;
 }
 
 /** The store-wide state row: the revision and clock of the last commit. */
@@ -79,8 +85,11 @@ export interface WriteTx {
   changesAt(revision: number): StoredChange[];
   /** The newest revision that has history records, or 0. */
   lastChangedRevision(): number;
-  readSchema(): string | undefined;
-  writeSchema(doc: string | undefined): void;
+  readSchema(): StoredSchema | undefined;
+  /** The revision that set the stored schema, or 0 when there is none. Cheap. */
+  readSchemaRevision(): number;
+  /** Stores the schema document text (undefined removes it), tagged with the revision that set it. */
+  writeSchema(doc: string | undefined, revision: number): void;
   /** Every stored row (used only when a new schema is checked against existing values). */
   allRows(): StoredRow[];
 }
@@ -97,7 +106,9 @@ export interface StoragePort {
   history(query: HistoryQuery): StoredChange[];
   /** The distinct keys changed in revisions after `revision`, at most `limit` + 1 of them. */
   keysChangedSince(revision: number, limit: number): string[];
-  readSchema(): string | undefined;
+  readSchema(): StoredSchema | undefined;
+  /** The state and every row, read in one consistent read transaction. */
+  readAll(): { state: StoreState; rows: StoredRow[]; schema: StoredSchema | undefined };
   write<T>(fn: (tx: WriteTx) => T): T;
   /** Runs an integrity check; returns the problems found (empty when healthy). */
   checkIntegrity(): string[];

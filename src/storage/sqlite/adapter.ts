@@ -1,0 +1,353 @@
+/**
+ * The SQLite adapter of the storage port (spec/SPEC.md §storage.sqlite).
+ *
+ * - WAL journal, a busy timeout, and BEGIN IMMEDIATE for every transaction
+ *   that may write: a deferred transaction that reads and then writes fails
+ *   with SQLITE_BUSY under load instead of waiting for the lock.
+ * - synchronous=FULL by default (an acknowledged write survives power loss);
+ *   `durability: 'normal'` trades that for speed.
+ * - The database file is created 0600 before SQLite opens it; SQLite gives its
+ *   -wal and -shm files the same mode.
+ * - Nothing else opens, copies or hashes the database file.
+ */
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { PsmcError } from '../../core/errors.js';
+import { formatHlc, HLC_ZERO } from '../../core/clock.js';
+import type { ChangeOp } from '../../core/change.js';
+import type { HistoryQuery, StoragePort, StoredChange, StoredRow, StoredSchema, StoreState, WriteTx } from '../../core/port.js';
+import { APPLICATION_ID, FORMAT_VERSION, MIGRATIONS } from './migrations.js';
+import { mapSqliteError, sqliteCode } from './errors.js';
+
+type Db = Database.Database;
+type Stmt = Database.Statement;
+
+export interface SqliteOptions {
+  /** Path of the database file. */
+  readonly file: string;
+  /** @default 'full' */
+  readonly durability?: 'full' | 'normal';
+  /** @default 10000 */
+  readonly busyTimeoutMs?: number;
+  /** Do not create the file; refuse writes. @default false */
+  readonly readOnly?: boolean;
+  /** Test hook: the wall clock for `created_at`. */
+  readonly now?: () => number;
+}
+
+interface RowRecord {
+  key: string;
+  value: string;
+  type: string;
+  revision: number;
+  updated_at: string;
+  source: string;
+}
+
+interface ChangeRow {
+  revision: number;
+  seq: number;
+  key: string;
+  op: string;
+  old_value: string | null;
+  new_value: string | null;
+  source: string;
+  at: string;
+  note: string | null;
+}
+
+function toRow(r: RowRecord): StoredRow {
+  return { key: r.key, value: r.value, type: r.type, revision: r.revision, updatedAt: r.updated_at, source: r.source };
+}
+
+function toChange(r: ChangeRow): StoredChange {
+  return {
+    revision: r.revision,
+    seq: r.seq,
+    key: r.key,
+    op: r.op as ChangeOp,
+    oldValue: r.old_value,
+    newValue: r.new_value,
+    source: r.source,
+    at: r.at,
+    note: r.note,
+  };
+}
+
+/** `key = p OR key LIKE 'p.%'` without LIKE's wildcards: the range ['p.', 'p/') — '/' follows '.' in ASCII. */
+const PREFIX_WHERE = `(key = @p OR (key >= @p || '.' AND key < @p || '/'))`;
+
+export class SqliteStorage implements StoragePort {
+  readonly location: string;
+  readonly #db: Db;
+  readonly #readOnly: boolean;
+  readonly #stmts: {
+    dataVersion: Stmt;
+    state: Stmt;
+    row: Stmt;
+    listAll: Stmt;
+    listPrefix: Stmt;
+    putRow: Stmt;
+    deleteRow: Stmt;
+    appendChange: Stmt;
+    writeState: Stmt;
+    changesAt: Stmt;
+    lastChanged: Stmt;
+    keysSince: Stmt;
+    schema: Stmt;
+    schemaRevision: Stmt;
+    putSchema: Stmt;
+    deleteSchema: Stmt;
+  };
+  readonly #tx: WriteTx;
+  readonly #runWrite: Database.Transaction<(fn: (tx: WriteTx) => unknown) => unknown>;
+  #closed = false;
+
+  constructor(options: SqliteOptions) {
+    this.location = options.file;
+    this.#readOnly = options.readOnly ?? false;
+    if (!this.#readOnly && !existsSync(options.file)) {
+      // Create the file 0600 before SQLite does, so it is never world-readable.
+      // 'a' never truncates: a racing creator's content is kept.
+      closeSync(openSync(options.file, 'a', 0o600));
+    }
+    let db: Db;
+    try {
+      db = new Database(options.file, { readonly: this.#readOnly, fileMustExist: true });
+    } catch (e) {
+      if (sqliteCode(e) === 'SQLITE_CANTOPEN' && !existsSync(options.file)) {
+        throw new PsmcError('PSMC_STORE_NOT_FOUND', `There is no store database at ${options.file}.`, {
+          hint: 'Create it by writing a value (psmc set …), or check --store / PSMC_HOME.',
+          cause: e,
+        });
+      }
+      throw mapSqliteError(e, options.file);
+    }
+    this.#db = db;
+    try {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000))}`);
+      this.#checkForeign();
+      if (!this.#readOnly) {
+        const mode = db.pragma('journal_mode = WAL', { simple: true });
+        if (String(mode).toLowerCase() !== 'wal') {
+          throw new PsmcError('PSMC_IO', `Cannot switch ${options.file} to WAL mode (got ${String(mode)}).`, {
+            hint: 'Keep the store on a local file system; WAL does not work on some network file systems.',
+          });
+        }
+      }
+      db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      this.#migrate(options.now ?? Date.now);
+    } catch (e) {
+      db.close();
+      throw mapSqliteError(e, options.file);
+    }
+    const s = (sql: string): Stmt => db.prepare(sql);
+    this.#stmts = {
+      dataVersion: s('PRAGMA data_version').pluck(),
+      state: s('SELECT revision, clock, store_id AS storeId FROM state WHERE id = 1'),
+      row: s('SELECT key, value, type, revision, updated_at, source FROM entries WHERE key = ?'),
+      listAll: s('SELECT key, value, type, revision, updated_at, source FROM entries ORDER BY key'),
+      listPrefix: s(`SELECT key, value, type, revision, updated_at, source FROM entries WHERE ${PREFIX_WHERE} ORDER BY key`),
+      putRow: s(
+        `INSERT INTO entries (key, value, type, revision, updated_at, source) VALUES (@key, @value, @type, @revision, @updatedAt, @source)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, type = excluded.type, revision = excluded.revision,
+           updated_at = excluded.updated_at, source = excluded.source`,
+      ),
+      deleteRow: s('DELETE FROM entries WHERE key = ?'),
+      appendChange: s(
+        `INSERT INTO history (revision, seq, key, op, old_value, new_value, source, at, note)
+         VALUES (@revision, @seq, @key, @op, @oldValue, @newValue, @source, @at, @note)`,
+      ),
+      writeState: s('UPDATE state SET revision = ?, clock = ? WHERE id = 1'),
+      changesAt: s('SELECT * FROM history WHERE revision = ? ORDER BY seq'),
+      lastChanged: s('SELECT COALESCE(MAX(revision), 0) FROM history').pluck(),
+      keysSince: s('SELECT DISTINCT key FROM history WHERE revision > ? LIMIT ?').pluck(),
+      schema: s('SELECT doc, revision FROM schema_doc WHERE id = 1'),
+      schemaRevision: s('SELECT COALESCE((SELECT revision FROM schema_doc WHERE id = 1), 0)').pluck(),
+      putSchema: s(
+        `INSERT INTO schema_doc (id, doc, revision) VALUES (1, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, revision = excluded.revision`,
+      ),
+      deleteSchema: s('DELETE FROM schema_doc WHERE id = 1'),
+    };
+    const st = this.#stmts;
+    this.#tx = {
+      readState: () => this.readState(),
+      writeState: (revision, clock) => {
+        st.writeState.run(revision, clock);
+      },
+      readRow: (key) => this.readRow(key),
+      putRow: (row) => {
+        st.putRow.run(row);
+      },
+      deleteRow: (key) => {
+        st.deleteRow.run(key);
+      },
+      appendChange: (c) => {
+        st.appendChange.run(c);
+      },
+      changesAt: (revision) => (st.changesAt.all(revision) as ChangeRow[]).map(toChange),
+      lastChangedRevision: () => st.lastChanged.get() as number,
+      readSchema: () => this.readSchema(),
+      readSchemaRevision: () => st.schemaRevision.get() as number,
+      writeSchema: (doc, revision) => {
+        if (doc === undefined) st.deleteSchema.run();
+        else st.putSchema.run(doc, revision);
+      },
+      allRows: () => this.listRows(''),
+    };
+    this.#runWrite = db.transaction((fn: (tx: WriteTx) => unknown) => fn(this.#tx));
+  }
+
+  /** Refuses SQLite files that belong to something else. */
+  #checkForeign(): void {
+    const appId = this.#db.pragma('application_id', { simple: true }) as number;
+    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    if (appId === 0 && version === 0) {
+      const tables = this.#db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").pluck().get() as number;
+      if (tables > 0) {
+        throw new PsmcError('PSMC_CORRUPT', `${this.location} is a SQLite database, but not a psmc store (it has other tables).`, {
+          hint: 'Point psmc at a store directory of its own; psmc never writes into foreign databases.',
+        });
+      }
+      return;
+    }
+    if (appId !== APPLICATION_ID) {
+      throw new PsmcError('PSMC_CORRUPT', `${this.location} is a SQLite database of another application (application_id ${appId}).`, {
+        hint: 'Point psmc at a store directory of its own; psmc never writes into foreign databases.',
+      });
+    }
+    if (version > FORMAT_VERSION) {
+      throw new PsmcError(
+        'PSMC_FORMAT_TOO_NEW',
+        `${this.location} has store format ${version}; this psmc reads format ${FORMAT_VERSION} and older.`,
+        { hint: 'Upgrade psmc (and every client that writes this store) to a version that supports it.' },
+      );
+    }
+  }
+
+  #migrate(now: () => number): void {
+    const current = this.#db.pragma('user_version', { simple: true }) as number;
+    if (current === FORMAT_VERSION) return;
+    if (this.#readOnly) {
+      throw new PsmcError('PSMC_READ_ONLY', `${this.location} needs a format upgrade (${current} → ${FORMAT_VERSION}) but was opened read-only.`, {
+        hint: 'Open it once for writing (any psmc write) to upgrade it.',
+      });
+    }
+    const run = this.#db.transaction(() => {
+      // Re-read inside the lock: another process may have migrated meanwhile.
+      let v = this.#db.pragma('user_version', { simple: true }) as number;
+      if (v > FORMAT_VERSION) this.#checkForeign();
+      for (; v < FORMAT_VERSION; v++) {
+        const step = MIGRATIONS[v];
+        if (step === undefined) throw new Error(`no migration from format ${v}`);
+        this.#db.exec(step);
+        if (v === 0) {
+          this.#db
+            .prepare('INSERT INTO state (id, revision, clock, store_id, created_at) VALUES (1, 0, ?, ?, ?)')
+            .run(formatHlc(HLC_ZERO), randomUUID(), new Date(now()).toISOString());
+          this.#db.pragma(`application_id = ${APPLICATION_ID}`);
+        }
+        this.#db.pragma(`user_version = ${v + 1}`);
+      }
+    });
+    run.immediate();
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) {
+      throw new PsmcError('PSMC_CLOSED', `The store at ${this.location} was closed.`, {
+        hint: 'Open the store again; a handle cannot be used after close().',
+      });
+    }
+  }
+
+  dataVersion(): number {
+    return this.#stmts.dataVersion.get() as number;
+  }
+
+  readState(): StoreState {
+    const s = this.#stmts.state.get() as StoreState | undefined;
+    if (s === undefined) {
+      throw new PsmcError('PSMC_CORRUPT', `${this.location} has no state row.`, {
+        hint: 'The store was damaged; restore it from a snapshot.',
+      });
+    }
+    return s;
+  }
+
+  readRow(key: string): StoredRow | undefined {
+    const r = this.#stmts.row.get(key) as RowRecord | undefined;
+    return r === undefined ? undefined : toRow(r);
+  }
+
+  listRows(prefix: string): StoredRow[] {
+    this.#ensureOpen();
+    const rows = (prefix === '' ? this.#stmts.listAll.all() : this.#stmts.listPrefix.all({ p: prefix })) as RowRecord[];
+    return rows.map(toRow);
+  }
+
+  history(q: HistoryQuery): StoredChange[] {
+    this.#ensureOpen();
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (q.key !== undefined) {
+      params['p'] = q.key;
+      where.push(q.prefix === true ? PREFIX_WHERE : 'key = @p');
+    }
+    if (q.afterRevision !== undefined) {
+      where.push('revision > @after');
+      params['after'] = q.afterRevision;
+    }
+    if (q.uptoRevision !== undefined) {
+      where.push('revision <= @upto');
+      params['upto'] = q.uptoRevision;
+    }
+    const order = q.ascending === true ? 'revision ASC, seq ASC' : 'revision DESC, seq DESC';
+    const limit = q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : '';
+    const sql = `SELECT * FROM history${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY ${order}${limit}`;
+    return (this.#db.prepare(sql).all(params) as ChangeRow[]).map(toChange);
+  }
+
+  keysChangedSince(revision: number, limit: number): string[] {
+    return this.#stmts.keysSince.all(revision, limit + 1) as string[];
+  }
+
+  readSchema(): StoredSchema | undefined {
+    return this.#stmts.schema.get() as StoredSchema | undefined;
+  }
+
+  readAll(): { state: StoreState; rows: StoredRow[]; schema: StoredSchema | undefined } {
+    this.#ensureOpen();
+    // A deferred transaction that only reads: one consistent view, no write lock.
+    return this.#db.transaction(() => ({ state: this.readState(), rows: this.listRows(''), schema: this.readSchema() }))();
+  }
+
+  write<T>(fn: (tx: WriteTx) => T): T {
+    this.#ensureOpen();
+    if (this.#readOnly) {
+      throw new PsmcError('PSMC_READ_ONLY', `The store at ${this.location} was opened read-only.`, {
+        hint: 'Open it without readOnly to write.',
+      });
+    }
+    try {
+      return this.#runWrite.immediate(fn) as T;
+    } catch (e) {
+      throw mapSqliteError(e, this.location);
+    }
+  }
+
+  checkIntegrity(): string[] {
+    this.#ensureOpen();
+    const rows = this.#db.pragma('integrity_check') as Array<{ integrity_check: string }>;
+    const problems = rows.map((r) => r.integrity_check).filter((m) => m !== 'ok');
+    return problems;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The JSON export/import document (spec/SPEC.md §export).
+ *
+ * Export: `{"format":"psmc-export","version":1,"revision":N,"entries":{key:{value,type,revision,updatedAt,source}},"schema":{…}?}`.
+ * Import accepts that document, or a flat object of dotted key → value.
+ * Both are parsed without touching prototypes: member names come from
+ * JSON.parse (own properties) and are checked as keys before use.
+ */
+import { PsmcError } from '../core/errors.js';
+import { assertKey } from '../core/keys.js';
+import { assertValue, type JsonValue } from '../core/value.js';
+import type { SchemaDocument } from '../core/schema.js';
+
+export interface ExportEntry {
+  readonly value: JsonValue;
+  readonly type: string;
+  readonly revision: number;
+  readonly updatedAt: string;
+  readonly source: string;
+}
+
+export interface ExportDocument {
+  format: 'psmc-export';
+  version: 1;
+  /** The store revision the export was read at. */
+  revision: number;
+  entries: Record<string, ExportEntry>;
+  schema?: SchemaDocument;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function importError(message: string, file: string | undefined, key?: string): PsmcError {
+  return new PsmcError('PSMC_PARSE', `${file === undefined ? 'The import document' : file}: ${message}`, {
+    hint: 'Give an export document ({"format":"psmc-export","version":1,"entries":{…}}) or a flat object of dotted key → value, e.g. {"display.units": "metric"}.',
+    details: { ...(file === undefined ? {} : { file }), ...(key === undefined ? {} : { key }) },
+  });
+}
+
+/** The key → value pairs of an import document, checked. Throws PSMC_PARSE / key and value errors. */
+export function parseExport(doc: unknown, file?: string): Map<string, JsonValue> {
+  if (!isPlainObject(doc)) throw importError(`expected a JSON object, found ${Array.isArray(doc) ? 'an array' : doc === null ? 'null' : typeof doc}.`, file);
+  const out = new Map<string, JsonValue>();
+  if (Object.hasOwn(doc, 'format')) {
+    if (doc['format'] !== 'psmc-export') throw importError(`unknown format ${JSON.stringify(doc['format'])}.`, file);
+    if (doc['version'] !== 1) {
+      throw new PsmcError('PSMC_FORMAT_TOO_NEW', `${file ?? 'The import document'} has export version ${JSON.stringify(doc['version'])}; this psmc reads version 1.`, {
+        hint: 'Export it again with this psmc version, or upgrade psmc.',
+      });
+    }
+    const entries = doc['entries'];
+    if (!isPlainObject(entries)) throw importError('"entries" must be an object.', file);
+    for (const key of Object.keys(entries)) {
+      assertKey(key);
+      const e = entries[key];
+      if (!isPlainObject(e) || !Object.hasOwn(e, 'value')) throw importError(`entry ${JSON.stringify(key)} must be an object with a "value".`, file, key);
+      out.set(key, assertValue(e['value'], key));
+    }
+    return out;
+  }
+  for (const key of Object.keys(doc)) {
+    assertKey(key);
+    out.set(key, assertValue(doc[key], key));
+  }
+  return out;
+}

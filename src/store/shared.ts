@@ -1,0 +1,217 @@
+/**
+ * One open database per process, shared by every Store handle on it, with the
+ * read cache that makes `get()` cost a Map lookup.
+ *
+ * Cache contract (spec/SPEC.md §read.freshness):
+ * - A commit through any handle in this process updates the cache before the
+ *   write returns, so reads in this process see their own writes exactly.
+ * - Commits by other processes are noticed within `freshnessMs`: a read first
+ *   compares the monotonic clock with the last check; when the bound has
+ *   passed it asks SQLite for `PRAGMA data_version` (no disk I/O), and only
+ *   when that changed does it read the keys changed since the cached
+ *   revision from history and evict just those. So the cost of a read does
+ *   not grow with the size of the store.
+ * - Nothing here starts a timer, a thread or a file watcher.
+ */
+import { performance } from 'node:perf_hooks';
+import { realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { SCHEMA_HISTORY_KEY } from '../core/change.js';
+import { decodeStored, type JsonValue, type ValueType } from '../core/value.js';
+import type { CommitResult } from '../core/engine.js';
+import type { StoredRow, WriteTx } from '../core/port.js';
+import { compileSchema, parseSchemaDocument, type CompiledSchema } from '../core/schema.js';
+import { SqliteStorage } from '../storage/sqlite/adapter.js';
+
+export interface CachedEntry {
+  /** Deep-frozen: callers share it. */
+  readonly value: JsonValue;
+  readonly type: ValueType;
+  readonly revision: number;
+  readonly updatedAt: string;
+  readonly source: string;
+}
+
+/** More changed keys than this since the last look and the whole cache is dropped instead. */
+const EVICT_LIMIT = 1000;
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+export function toCached(row: StoredRow): CachedEntry {
+  return {
+    value: deepFreeze(decodeStored(row.value)),
+    type: row.type as ValueType,
+    revision: row.revision,
+    updatedAt: row.updatedAt,
+    source: row.source,
+  };
+}
+
+export interface SharedOptions {
+  readonly durability: 'full' | 'normal';
+  readonly busyTimeoutMs: number;
+  readonly readOnly: boolean;
+}
+
+export class SharedStore {
+  readonly storage: SqliteStorage;
+  readonly dir: string;
+  readonly file: string;
+  readonly registryKey: string;
+  refs = 0;
+  readonly #cache = new Map<string, CachedEntry | null>();
+  #lastCheck = Number.NEGATIVE_INFINITY;
+  #dataVersion: number;
+  #knownRevision: number;
+  #schema: { revision: number; compiled: CompiledSchema | undefined } | undefined;
+  /** Bumped whenever the schema may have changed, so dependants (the env layer) can drop derived caches. */
+  schemaEpoch = 0;
+
+  constructor(dir: string, file: string, registryKey: string, options: SharedOptions) {
+    this.dir = dir;
+    this.file = file;
+    this.registryKey = registryKey;
+    this.storage = new SqliteStorage({
+      file,
+      durability: options.durability,
+      busyTimeoutMs: options.busyTimeoutMs,
+      readOnly: options.readOnly,
+    });
+    this.#dataVersion = this.storage.dataVersion();
+    this.#knownRevision = this.storage.readState().revision;
+    this.#lastCheck = performance.now();
+  }
+
+  /** Brings the cache up to date when the freshness bound has passed (or always, with 0). */
+  ensureFresh(freshnessMs: number): void {
+    const now = performance.now();
+    if (now - this.#lastCheck < freshnessMs) return;
+    this.#lastCheck = now;
+    const dv = this.storage.dataVersion();
+    if (dv === this.#dataVersion) return;
+    this.#dataVersion = dv;
+    this.#catchUp();
+  }
+
+  #catchUp(): void {
+    const revision = this.storage.readState().revision;
+    if (revision === this.#knownRevision) return;
+    const keys = this.storage.keysChangedSince(this.#knownRevision, EVICT_LIMIT);
+    if (keys.length > EVICT_LIMIT || revision < this.#knownRevision) {
+      this.#cache.clear();
+      this.#dropSchema();
+    } else {
+      for (const k of keys) {
+        if (k === SCHEMA_HISTORY_KEY) this.#dropSchema();
+        else this.#cache.delete(k);
+      }
+    }
+    this.#knownRevision = revision;
+  }
+
+  #dropSchema(): void {
+    this.#schema = undefined;
+    this.schemaEpoch++;
+  }
+
+  /** The cached entry: null when known absent, undefined when not cached (the key may be invalid). */
+  peek(key: string): CachedEntry | null | undefined {
+    return this.#cache.get(key);
+  }
+
+  /** The cached entry of a (valid) key, reading it on a miss. */
+  read(key: string): CachedEntry | undefined {
+    let e = this.#cache.get(key);
+    if (e === undefined) {
+      const row = this.storage.readRow(key);
+      e = row === undefined ? null : toCached(row);
+      this.#cache.set(key, e);
+    }
+    return e ?? undefined;
+  }
+
+  /** The compiled schema stored in this database, cached by the revision that set it. */
+  schema(): CompiledSchema | undefined {
+    if (this.#schema === undefined) {
+      const stored = this.storage.readSchema();
+      this.#schema = stored === undefined ? { revision: 0, compiled: undefined } : { revision: stored.revision, compiled: compileStored(stored.doc) };
+    }
+    return this.#schema.compiled;
+  }
+
+  /** The compiled schema as stored inside a write transaction (cheap when it did not change). */
+  schemaIn(tx: WriteTx): CompiledSchema | undefined {
+    const revision = tx.readSchemaRevision();
+    if (this.#schema?.revision === revision) return this.#schema.compiled;
+    const stored = tx.readSchema();
+    const compiled = stored === undefined ? undefined : compileStored(stored.doc);
+    this.#schema = { revision, compiled };
+    this.schemaEpoch++;
+    return compiled;
+  }
+
+  /** Records a commit made through this process: the cache now holds exactly what was written. */
+  applyCommit(result: CommitResult): void {
+    if (result.records.length === 0) return;
+    if (result.previousRevision !== this.#knownRevision) {
+      // Another process committed in between; let the next check evict its keys too.
+      this.#lastCheck = Number.NEGATIVE_INFINITY;
+      this.#dataVersion = Number.NaN;
+    } else {
+      this.#knownRevision = result.revision;
+    }
+    for (const [key, row] of result.rows) this.#cache.set(key, row === undefined ? null : toCached(row));
+    if (result.records.some((r) => r.op === 'schema')) this.#dropSchema();
+  }
+}
+
+function compileStored(doc: string): CompiledSchema {
+  return compileSchema(parseSchemaDocument(JSON.parse(doc) as unknown));
+}
+
+const registry = new Map<string, SharedStore>();
+
+/** The canonical path of a store directory (resolving symlinks when it exists). */
+export function canonicalDir(dir: string): string {
+  const abs = resolve(dir);
+  try {
+    return realpathSync(abs);
+  } catch {
+    // The directory does not exist yet (it is about to be created): the absolute path is canonical enough.
+    return join(realpathOrSelf(dirname(abs)), abs.slice(dirname(abs).length + 1));
+  }
+}
+
+function realpathOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** Opens (or shares) the database of a store directory that exists. */
+export function acquireShared(dir: string, file: string, options: SharedOptions): SharedStore {
+  const key = `${file}${options.readOnly ? '|ro' : ''}`;
+  let shared = registry.get(key);
+  if (shared === undefined) {
+    shared = new SharedStore(dir, file, key, options);
+    registry.set(key, shared);
+  }
+  shared.refs++;
+  return shared;
+}
+
+export function releaseShared(shared: SharedStore): void {
+  shared.refs--;
+  if (shared.refs <= 0 && registry.get(shared.registryKey) === shared) {
+    registry.delete(shared.registryKey);
+    shared.storage.close();
+  }
+}

@@ -1,0 +1,600 @@
+/**
+ * The Store: one handle on the layered configuration of an app (spec/SPEC.md
+ * §layers). It wires the pure core to the SQLite adapter, the platform paths
+ * and the process environment. Opening it has no side effects beyond opening
+ * the databases; `get()` and `set()` never start timers, threads or watchers.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PsmcError } from '../core/errors.js';
+import { assertKey, isValidKey, keyHasPrefix, normalizePrefix } from '../core/keys.js';
+import { assertValue, encodeValue, type JsonValue } from '../core/value.js';
+import { systemClock, type WallClock } from '../core/clock.js';
+import type { ChangeRecord, ChangeRequest } from '../core/change.js';
+import {
+  assertSource,
+  commitChanges,
+  commitSchema,
+  planUndo,
+  prepareChanges,
+  toRecord,
+  type CommitResult,
+  type PreparedChange,
+} from '../core/engine.js';
+import { explainReason } from '../core/layers.js';
+import { compileSchema, parseSchemaDocument, type CompiledSchema, type SchemaDocument } from '../core/schema.js';
+import { coerceEnv, envName, isReservedEnvName, prefixFromApp, snapshotEnv } from '../core/env.js';
+import type { StoredRow } from '../core/port.js';
+import { acquireShared, canonicalDir, releaseShared, type SharedStore } from './shared.js';
+import { assertAppName, currentPlatform, DATABASE_FILE, ensureDir, findProjectStore, PROJECT_DIR, userStoreDir } from './paths.js';
+import type {
+  Commit,
+  Explanation,
+  GetOptions,
+  HistoryOptions,
+  LayerCandidate,
+  OpenOptions,
+  Resolved,
+  SetOptions,
+  StoreInfo,
+  UndoOptions,
+} from './options.js';
+import { parseExport, type ExportDocument } from './export.js';
+
+/** A store directory that may not exist yet: it is created by the first write. */
+interface Slot {
+  readonly layer: 'project' | 'user';
+  readonly dir: string;
+  readonly file: string;
+  shared: SharedStore | undefined;
+}
+
+type EnvCandidate = { readonly variable: string; readonly value?: JsonValue; readonly error?: PsmcError; readonly raw?: string };
+
+const OPTION_NAMES = new Set([
+  'app',
+  'dir',
+  'project',
+  'createProject',
+  'cwd',
+  'env',
+  'envPrefix',
+  'overrides',
+  'defaults',
+  'source',
+  'durability',
+  'busyTimeoutMs',
+  'freshnessMs',
+  'clock',
+  'readOnly',
+]);
+
+function freezeDeep<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    for (const k of Object.keys(v)) freezeDeep((v as Record<string, unknown>)[k]);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+function layerMap(what: string, input: Record<string, unknown> | undefined): Map<string, JsonValue> {
+  const m = new Map<string, JsonValue>();
+  if (input === undefined) return m;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new TypeError(`${what} must be an object of key → value, received ${Array.isArray(input) ? 'an array' : typeof input}`);
+  }
+  for (const k of Object.keys(input)) {
+    assertKey(k, `${what} key`);
+    m.set(k, freezeDeep(JSON.parse(encodeValue(input[k], k)) as JsonValue));
+  }
+  return m;
+}
+
+/**
+ * Opens the configuration of an app: its user store, optionally a project
+ * store, the environment and the given overrides and defaults.
+ *
+ * @example
+ * const store = openStore({ app: 'plantctl', defaults: { 'display.units': 'metric' } });
+ * store.set('display.units', 'imperial');
+ * store.get('display.units'); // 'imperial'
+ * store.close();
+ */
+export function openStore(options: OpenOptions = {}): Store {
+  return new Store(options);
+}
+
+export class Store {
+  /** Paths and settings of this handle. */
+  readonly info: StoreInfo;
+  readonly #slots: Slot[];
+  readonly #write: Slot;
+  readonly #overrides: Map<string, JsonValue>;
+  readonly #defaults: Map<string, JsonValue>;
+  readonly #envVars: Map<string, string>;
+  readonly #envPrefix: string | false;
+  readonly #envCache = new Map<string, EnvCandidate | null>();
+  #envEpoch = -1;
+  readonly #source: string;
+  readonly #freshnessMs: number;
+  readonly #clock: WallClock;
+  readonly #readOnly: boolean;
+  readonly #sharedOptions: { durability: 'full' | 'normal'; busyTimeoutMs: number; readOnly: boolean };
+  #closed = false;
+
+  constructor(options: OpenOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('openStore options must be an object');
+    for (const k of Object.keys(options)) {
+      if (!OPTION_NAMES.has(k)) {
+        throw new TypeError(`Unknown openStore option ${JSON.stringify(k)} (known: ${[...OPTION_NAMES].join(', ')})`);
+      }
+    }
+    const app = options.app ?? 'psmc';
+    assertAppName(app);
+    const env = options.env ?? process.env;
+    this.#envPrefix = options.envPrefix === false ? false : (options.envPrefix ?? prefixFromApp(app));
+    if (this.#envPrefix !== false && !/^[A-Z][A-Z0-9_]*$/.test(this.#envPrefix)) {
+      throw new TypeError(`envPrefix must be upper-case letters, digits and "_", starting with a letter, received ${JSON.stringify(this.#envPrefix)}`);
+    }
+    this.#source = options.source ?? 'api';
+    assertSource(this.#source);
+    this.#freshnessMs = options.freshnessMs ?? 5;
+    if (!(this.#freshnessMs >= 0 && this.#freshnessMs <= 10_000)) throw new RangeError('freshnessMs must be between 0 and 10000');
+    this.#clock = options.clock ?? systemClock;
+    this.#readOnly = options.readOnly ?? false;
+    this.#sharedOptions = {
+      durability: options.durability ?? 'full',
+      busyTimeoutMs: options.busyTimeoutMs ?? 10_000,
+      readOnly: this.#readOnly,
+    };
+    if (this.#sharedOptions.durability !== 'full' && this.#sharedOptions.durability !== 'normal') {
+      throw new TypeError(`durability must be 'full' or 'normal', received ${JSON.stringify(options.durability)}`);
+    }
+    this.#overrides = layerMap('overrides', options.overrides);
+    this.#defaults = layerMap('defaults', options.defaults);
+    this.#envVars = this.#envPrefix === false ? new Map() : snapshotEnv(env, this.#envPrefix);
+
+    // Where the stores are.
+    let userDir: string | undefined;
+    let projectDir: string | undefined;
+    if (options.dir !== undefined) {
+      if (typeof options.dir !== 'string' || options.dir === '') throw new TypeError('dir must be a non-empty path');
+      userDir = options.dir;
+    } else {
+      const home = this.#envPrefix === false ? undefined : env[`${this.#envPrefix}_HOME`];
+      userDir = home !== undefined && home !== '' ? home : userStoreDir(app, currentPlatform(env));
+      const cwd = options.cwd ?? process.cwd();
+      if (options.project === true) {
+        projectDir = findProjectStore(cwd);
+      } else if (typeof options.project === 'string') {
+        projectDir = join(options.project, PROJECT_DIR);
+        if (!existsSync(projectDir)) {
+          if (options.createProject === true && !this.#readOnly) ensureDir(projectDir);
+          else {
+            throw new PsmcError('PSMC_STORE_NOT_FOUND', `There is no project store at ${projectDir}.`, {
+              hint: 'Create one with `psmc init` in that directory (or pass createProject: true).',
+              details: { path: projectDir },
+            });
+          }
+        }
+      }
+    }
+    const user: Slot = this.#slot('user', userDir);
+    const project: Slot | undefined = projectDir === undefined ? undefined : this.#slot('project', projectDir);
+    this.#slots = project === undefined ? [user] : [project, user];
+    this.#write = project ?? user;
+    this.info = Object.freeze({
+      app,
+      envPrefix: this.#envPrefix,
+      writeLayer: this.#write.layer,
+      user: { dir: user.dir, database: user.file },
+      project: project === undefined ? undefined : { dir: project.dir, database: project.file },
+    });
+    try {
+      for (const s of this.#slots) this.#tryAttach(s);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  #slot(layer: 'project' | 'user', dir: string): Slot {
+    const canonical = canonicalDir(dir);
+    return { layer, dir: canonical, file: join(canonical, DATABASE_FILE), shared: undefined };
+  }
+
+  /** Opens the slot's database when it exists. */
+  #tryAttach(slot: Slot): void {
+    if (slot.shared === undefined && existsSync(slot.file)) slot.shared = acquireShared(slot.dir, slot.file, this.#sharedOptions);
+  }
+
+  /** The write slot's database, created on first write. */
+  #writeShared(): SharedStore {
+    this.#ensureOpen();
+    if (this.#readOnly) {
+      throw new PsmcError('PSMC_READ_ONLY', `This handle on ${this.#write.dir} was opened read-only.`, {
+        hint: 'Open the store without readOnly to write.',
+      });
+    }
+    const slot = this.#write;
+    if (slot.shared === undefined) {
+      ensureDir(slot.dir);
+      slot.shared = acquireShared(slot.dir, slot.file, this.#sharedOptions);
+    }
+    return slot.shared;
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) {
+      throw new PsmcError('PSMC_CLOSED', 'This store handle was closed.', { hint: 'Open the store again; a handle cannot be used after close().' });
+    }
+  }
+
+  /** Reads a key from a store slot through its cache (the key is valid). */
+  #fromSlot(slot: Slot, key: string) {
+    let shared = slot.shared;
+    if (shared === undefined) {
+      this.#tryAttach(slot);
+      shared = slot.shared;
+      if (shared === undefined) return undefined;
+    }
+    shared.ensureFresh(this.#freshnessMs);
+    return shared.read(key);
+  }
+
+  /** The schema that governs this handle: the write store's. */
+  #schema(): CompiledSchema | undefined {
+    const shared = this.#write.shared;
+    if (shared === undefined) return undefined;
+    shared.ensureFresh(this.#freshnessMs);
+    return shared.schema();
+  }
+
+  #env(key: string): EnvCandidate | null {
+    const epoch = this.#write.shared?.schemaEpoch ?? 0;
+    if (epoch !== this.#envEpoch) {
+      this.#envCache.clear();
+      this.#envEpoch = epoch;
+    }
+    let c = this.#envCache.get(key);
+    if (c === undefined) {
+      c = null;
+      if (this.#envPrefix !== false) {
+        const variable = envName(this.#envPrefix, key);
+        const raw = isReservedEnvName(this.#envPrefix, variable) ? undefined : this.#envVars.get(variable);
+        if (raw !== undefined) {
+          try {
+            c = { variable, raw, value: freezeDeep(coerceEnv(raw, this.#schema()?.schemaFor(key), variable, key)) };
+          } catch (e) {
+            if (!(e instanceof PsmcError)) throw e;
+            c = { variable, raw, error: e };
+          }
+        }
+      }
+      this.#envCache.set(key, c);
+    }
+    return c;
+  }
+
+  /**
+   * The value of `key` from the highest layer that has it, or `options.default`,
+   * or undefined. Objects and arrays come back frozen (they are shared with the
+   * cache); copy them (structuredClone) to change them.
+   *
+   * Throws PSMC_KEY_SYNTAX/PSMC_KEY_RESERVED for an illegal key and
+   * PSMC_ENV_COERCE when the key's environment variable does not parse.
+   * @example store.get('display.units', { default: 'metric' })
+   */
+  get(key: string, options?: GetOptions): JsonValue | undefined {
+    this.#ensureOpen();
+    if (this.#overrides.size !== 0) {
+      const o = this.#overrides.get(key);
+      if (o !== undefined) return o;
+    }
+    if (this.#envVars.size !== 0) {
+      if (!this.#envCache.has(key)) assertKey(key);
+      const e = this.#env(key);
+      if (e !== null) {
+        if (e.error !== undefined) throw e.error;
+        return e.value;
+      }
+    }
+    let validated = false;
+    for (const slot of this.#slots) {
+      const shared = slot.shared;
+      if (shared !== undefined) {
+        shared.ensureFresh(this.#freshnessMs);
+        const hit = shared.peek(key);
+        if (hit !== undefined) {
+          if (hit !== null) return hit.value;
+          continue;
+        }
+      }
+      if (!validated) {
+        assertKey(key);
+        validated = true;
+      }
+      const entry = this.#fromSlot(slot, key);
+      if (entry !== undefined) return entry.value;
+    }
+    if (!validated) assertKey(key);
+    const d = this.#defaults.get(key);
+    if (d !== undefined) return d;
+    const sd = this.#schema()?.defaultFor(key);
+    if (sd !== undefined) return freezeDeep(sd);
+    if (options?.default !== undefined) return freezeDeep(assertValue(options.default, key));
+    return undefined;
+  }
+
+  /** Like get, plus where the value came from (layer, revision, source, time). */
+  resolve(key: string, options?: GetOptions): Resolved {
+    const e = this.explain(key, options);
+    if (e.layer === 'env') {
+      const envLayer = e.layers.find((l) => l.layer === 'env');
+      if (envLayer?.error !== undefined) throw this.#env(key)?.error;
+    }
+    return { key: e.key, value: e.value, found: e.found, layer: e.layer, revision: e.revision, source: e.source, updatedAt: e.updatedAt };
+  }
+
+  /** Every layer's candidate for `key`, which one won, and why. Never throws for a bad env value: it reports it. */
+  explain(key: string, options?: GetOptions): Explanation {
+    this.#ensureOpen();
+    assertKey(key);
+    const layers: LayerCandidate[] = [];
+    const o = this.#overrides.get(key);
+    layers.push(o === undefined ? { layer: 'override', present: false, origin: 'process override' } : { layer: 'override', present: true, value: o, origin: 'process override' });
+    if (this.#envPrefix === false) {
+      layers.push({ layer: 'env', present: false, origin: 'environment layer turned off' });
+    } else {
+      const variable = envName(this.#envPrefix, key);
+      if (isReservedEnvName(this.#envPrefix, variable)) {
+        layers.push({ layer: 'env', present: false, origin: `${variable} (reserved by psmc, not read as a value)` });
+      } else {
+        const e = this.#env(key);
+        if (e === null) layers.push({ layer: 'env', present: false, origin: variable });
+        else if (e.error !== undefined) {
+          layers.push({ layer: 'env', present: false, origin: variable, error: { code: e.error.code, message: e.error.message, hint: e.error.hint } });
+        } else layers.push({ layer: 'env', present: true, value: e.value as JsonValue, origin: variable, source: `env:${variable}` });
+      }
+    }
+    for (const layer of ['project', 'user'] as const) {
+      const slot = this.#slots.find((s) => s.layer === layer);
+      if (slot === undefined) {
+        layers.push({ layer, present: false, origin: layer === 'project' ? 'no project store' : 'no user store' });
+        continue;
+      }
+      const entry = this.#fromSlot(slot, key);
+      layers.push(
+        entry === undefined
+          ? { layer, present: false, origin: slot.dir }
+          : { layer, present: true, value: entry.value, origin: slot.dir, revision: entry.revision, source: entry.source, updatedAt: entry.updatedAt },
+      );
+    }
+    const d = this.#defaults.get(key);
+    const sd = d === undefined ? this.#schema()?.defaultFor(key) : undefined;
+    if (d !== undefined) layers.push({ layer: 'default', present: true, value: d, origin: 'shipped default' });
+    else if (sd !== undefined) layers.push({ layer: 'default', present: true, value: freezeDeep(sd), origin: 'schema default' });
+    else layers.push({ layer: 'default', present: false, origin: 'no default' });
+    const cd = options?.default === undefined ? undefined : assertValue(options.default, key);
+    layers.push(cd === undefined ? { layer: 'caller', present: false, origin: "no caller's default" } : { layer: 'caller', present: true, value: cd, origin: "caller's default" });
+
+    const envError = layers.find((l) => l.layer === 'env')?.error;
+    const winner = envError !== undefined ? undefined : layers.find((l) => l.present);
+    let reason = explainReason(key, layers);
+    if (envError !== undefined) reason = `${envError.message} A read of this key fails until it is fixed. ${envError.hint}`;
+    return {
+      key,
+      value: winner?.value,
+      found: winner !== undefined,
+      layer: winner?.layer ?? (envError !== undefined ? 'env' : undefined),
+      revision: winner?.revision ?? 0,
+      source: winner?.source ?? (winner === undefined ? undefined : winner.origin),
+      updatedAt: winner?.updatedAt,
+      layers,
+      reason,
+    };
+  }
+
+  /** The resolved value of every known key under `prefix` (all keys when omitted), sorted by key. */
+  list(prefix?: string): Resolved[] {
+    this.#ensureOpen();
+    const p = normalizePrefix(prefix);
+    const keys = new Set<string>();
+    for (const k of this.#overrides.keys()) if (keyHasPrefix(k, p)) keys.add(k);
+    for (const k of this.#defaults.keys()) if (keyHasPrefix(k, p)) keys.add(k);
+    for (const k of this.#schema()?.keys() ?? []) if (keyHasPrefix(k, p) && isValidKey(k)) keys.add(k);
+    for (const slot of this.#slots) {
+      this.#tryAttach(slot);
+      for (const row of slot.shared?.storage.listRows(p) ?? []) keys.add(row.key);
+    }
+    const out: Resolved[] = [];
+    for (const k of [...keys].sort()) {
+      const r = this.resolve(k);
+      if (r.found) out.push(r);
+    }
+    return out;
+  }
+
+  /** `list()` as a plain object of key → value. */
+  all(prefix?: string): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = {};
+    for (const r of this.list(prefix)) Object.defineProperty(out, r.key, { value: r.value, enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+
+  /**
+   * Sets `key` in the write store (the project store when there is one, else
+   * the user store), recorded in history with this handle's source.
+   * With `expectRevision`, fails with PSMC_CONFLICT unless the key is still at
+   * that revision (0: the key must not exist).
+   * @example store.set('display.units', 'imperial', { expectRevision: 12 })
+   */
+  set(key: string, value: unknown, options?: SetOptions): Commit {
+    const req: ChangeRequest =
+      options?.expectRevision === undefined ? { op: 'set', key, value } : { op: 'set', key, value, expectRevision: options.expectRevision };
+    return this.#commit(prepareChanges([req]), options?.source);
+  }
+
+  /** Deletes `key` from the write store (recorded). Deleting an absent key changes nothing. */
+  delete(key: string, options?: SetOptions): Commit {
+    const req: ChangeRequest =
+      options?.expectRevision === undefined ? { op: 'delete', key } : { op: 'delete', key, expectRevision: options.expectRevision };
+    return this.#commit(prepareChanges([req]), options?.source);
+  }
+
+  /** Applies several changes in one transaction: all or none, one revision. */
+  batch(changes: readonly ChangeRequest[], options?: { source?: string }): Commit {
+    if (!Array.isArray(changes)) throw new TypeError('batch() takes an array of changes');
+    return this.#commit(prepareChanges(changes), options?.source);
+  }
+
+  #commit(prepared: PreparedChange[], source: string | undefined, note?: string): Commit {
+    const src = source ?? this.#source;
+    assertSource(src);
+    const shared = this.#writeShared();
+    const result = shared.storage.write((tx) =>
+      commitChanges(tx, prepared, { wallMs: this.#clock(), source: src, schemaOf: (t) => shared.schemaIn(t), ...(note === undefined ? {} : { note }) }),
+    );
+    shared.applyCommit(result);
+    return toCommit(result);
+  }
+
+  /**
+   * Reverts one revision (the newest by default) as a new change. Refuses with
+   * PSMC_CONFLICT when a key it touched changed again since, unless `force`.
+   */
+  undo(options: UndoOptions = {}): Commit {
+    const src = options.source ?? this.#source;
+    assertSource(src);
+    const shared = this.#writeShared();
+    const result = shared.storage.write((tx) => {
+      const plan = planUndo(tx, options.revision, options.force ?? false);
+      const ctx = { wallMs: this.#clock(), source: src, schemaOf: (t: typeof tx) => shared.schemaIn(t), note: `undo of revision ${plan.revision}` };
+      if (plan.schema !== undefined) {
+        return commitSchema(tx, plan.schema.doc, ctx, (rows) => checkRows(plan.schema?.doc, rows));
+      }
+      return commitChanges(tx, plan.changes, ctx);
+    });
+    shared.applyCommit(result);
+    return toCommit(result);
+  }
+
+  /** Recorded changes of the write store, newest first; of one key (or a prefix) when given. */
+  history(key?: string, options: HistoryOptions = {}): ChangeRecord[] {
+    this.#ensureOpen();
+    if (key !== undefined) assertKey(key);
+    this.#tryAttach(this.#write);
+    const shared = this.#write.shared;
+    if (shared === undefined) return [];
+    return shared.storage
+      .history({
+        ...(key === undefined ? {} : { key, prefix: options.prefix ?? false }),
+        ...(options.sinceRevision === undefined ? {} : { afterRevision: options.sinceRevision }),
+        ...(options.untilRevision === undefined ? {} : { uptoRevision: options.untilRevision }),
+        ...(options.limit === undefined ? {} : { limit: options.limit }),
+      })
+      .map(toRecord);
+  }
+
+  /** The write store's current revision (0 when nothing was written yet). */
+  revision(): number {
+    this.#ensureOpen();
+    this.#tryAttach(this.#write);
+    return this.#write.shared?.storage.readState().revision ?? 0;
+  }
+
+  /** The write store's schema document, or undefined. */
+  schema(): SchemaDocument | undefined {
+    this.#ensureOpen();
+    this.#tryAttach(this.#write);
+    const stored = this.#write.shared?.storage.readSchema();
+    return stored === undefined ? undefined : (JSON.parse(stored.doc) as SchemaDocument);
+  }
+
+  /**
+   * Replaces the write store's schema (undefined removes it), recorded in
+   * history as `@schema`. Refused with PSMC_SCHEMA_VIOLATION, changing
+   * nothing, when a stored value does not satisfy the new schema.
+   */
+  setSchema(doc: SchemaDocument | undefined, options: { source?: string } = {}): Commit {
+    const src = options.source ?? this.#source;
+    assertSource(src);
+    const text = doc === undefined ? undefined : JSON.stringify(parseSchemaDocument(doc));
+    const shared = this.#writeShared();
+    const result = shared.storage.write((tx) =>
+      commitSchema(tx, text, { wallMs: this.#clock(), source: src, schemaOf: (t) => shared.schemaIn(t) }, (rows) => checkRows(text, rows)),
+    );
+    shared.applyCommit(result);
+    return toCommit(result);
+  }
+
+  /** The write store's keys with metadata, read in one consistent transaction. */
+  exportData(): ExportDocument {
+    this.#ensureOpen();
+    this.#tryAttach(this.#write);
+    const shared = this.#write.shared;
+    const entries: ExportDocument['entries'] = {};
+    if (shared === undefined) return { format: 'psmc-export', version: 1, revision: 0, entries };
+    const { state, rows, schema } = shared.storage.readAll();
+    for (const r of rows) {
+      Object.defineProperty(entries, r.key, {
+        value: { value: JSON.parse(r.value) as JsonValue, type: r.type, revision: r.revision, updatedAt: r.updatedAt, source: r.source },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    const out: ExportDocument = { format: 'psmc-export', version: 1, revision: state.revision, entries };
+    if (schema !== undefined) out.schema = JSON.parse(schema.doc) as SchemaDocument;
+    return out;
+  }
+
+  /**
+   * Merges an export document (or a flat object of key → value) into the
+   * write store as one batch. With `replace`, keys absent from the document
+   * are deleted. All or nothing.
+   */
+  importData(doc: unknown, options: { replace?: boolean; source?: string; file?: string } = {}): Commit {
+    const values = parseExport(doc, options.file);
+    const changes: ChangeRequest[] = [];
+    for (const [key, value] of values) changes.push({ op: 'set', key, value });
+    if (options.replace === true) {
+      this.#tryAttach(this.#write);
+      for (const row of this.#write.shared?.storage.listRows('') ?? []) {
+        if (!values.has(row.key)) changes.push({ op: 'delete', key: row.key });
+      }
+    }
+    return this.#commit(prepareChanges(changes), options.source);
+  }
+
+  /** Checks the integrity of every open database; returns the problems found. */
+  checkIntegrity(): string[] {
+    this.#ensureOpen();
+    const problems: string[] = [];
+    for (const slot of this.#slots) {
+      this.#tryAttach(slot);
+      for (const p of slot.shared?.storage.checkIntegrity() ?? []) problems.push(`${slot.file}: ${p}`);
+    }
+    return problems;
+  }
+
+  /** Closes the handle. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#slots ?? []) {
+      if (s.shared !== undefined) releaseShared(s.shared);
+      s.shared = undefined;
+    }
+  }
+}
+
+function checkRows(docText: string | undefined, rows: readonly StoredRow[]): void {
+  if (docText === undefined) return;
+  const schema = compileSchema(parseSchemaDocument(JSON.parse(docText) as unknown));
+  for (const r of rows) schema.validate(r.key, JSON.parse(r.value) as JsonValue);
+}
+
+function toCommit(r: CommitResult): Commit {
+  return { revision: r.revision, at: r.at, changes: r.records.map(toRecord) };
+}
