@@ -9,7 +9,7 @@
  */
 import { PsmcError } from './errors.js';
 import { assertKey } from './keys.js';
-import { decodeStored, encodeValue, typeOf, type JsonValue } from './value.js';
+import { decodeStored, encodeChecked, typeOf, type JsonValue } from './value.js';
 import { formatHlc, nextHlc, parseHlc } from './clock.js';
 import { SCHEMA_HISTORY_KEY, type ChangeRecord, type ChangeRequest } from './change.js';
 import type { StoredChange, StoredRow, WriteTx } from './port.js';
@@ -88,8 +88,8 @@ export function prepareChanges(requests: readonly ChangeRequest[]): PreparedChan
     if (r.expectRevision !== undefined) assertRevisionArg(r.expectRevision, 'expectRevision');
     const base = r.expectRevision === undefined ? {} : { expectRevision: r.expectRevision };
     if (r.op === 'delete') return { op: 'delete', key: r.key, ...base };
-    const text = encodeValue(r.value, r.key);
-    return { op: 'set', key: r.key, value: JSON.parse(text) as JsonValue, text, ...base };
+    const { value, text } = encodeChecked(r.value, r.key);
+    return { op: 'set', key: r.key, value, text, ...base };
   });
 }
 
@@ -141,8 +141,9 @@ export function commitChanges(tx: WriteTx, changes: readonly PreparedChange[], c
   const at = formatHlc(nextHlc(parseHlc(state.clock), ctx.wallMs));
   const records: StoredChange[] = [];
   const rows = new Map<string, StoredRow | undefined>();
-  effective.forEach(({ c, old }, seq) => {
-    const record: StoredChange = {
+  for (let seq = 0; seq < effective.length; seq++) {
+    const { c, old } = effective[seq] as (typeof effective)[number];
+    records.push({
       revision,
       seq,
       key: c.key,
@@ -152,18 +153,23 @@ export function commitChanges(tx: WriteTx, changes: readonly PreparedChange[], c
       source: ctx.source,
       at,
       note: ctx.note ?? null,
-    };
-    if (c.op === 'set') {
-      const row: StoredRow = { key: c.key, value: c.text as string, type: typeOf(c.value as JsonValue), revision, updatedAt: at, source: ctx.source };
-      tx.putRow(row);
-      rows.set(c.key, row);
-    } else {
-      tx.deleteRow(c.key);
-      rows.set(c.key, undefined);
-    }
+    });
+    rows.set(
+      c.key,
+      c.op === 'set'
+        ? { key: c.key, value: c.text as string, type: typeOf(c.value as JsonValue), revision, updatedAt: at, source: ctx.source }
+        : undefined,
+    );
+  }
+  // Write in key order: B-tree inserts into `entries` and the history index by key are then
+  // sequential, several times faster for big batches. `seq` keeps the order the caller gave.
+  const order = records.length > 64 ? records.slice().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) : records;
+  for (const record of order) {
+    const row = rows.get(record.key);
+    if (row === undefined) tx.deleteRow(record.key);
+    else tx.putRow(row);
     tx.appendChange(record);
-    records.push(record);
-  });
+  }
   tx.writeState(revision, at);
   return { revision, at, records, rows, previousRevision: state.revision };
 }

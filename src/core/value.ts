@@ -164,6 +164,11 @@ function copyObject(o: Record<string, unknown>): Record<string, unknown> {
  * or PSMC_VALUE_TOO_LARGE.
  */
 export function encodeValue(value: unknown, key?: string): string {
+  return encodeChecked(value, key).text;
+}
+
+/** Like encodeValue, also returning the checked value (with -0 turned into 0). */
+export function encodeChecked(value: unknown, key?: string): { value: JsonValue; text: string } {
   const v = assertValue(value, key);
   const text = JSON.stringify(v);
   // A JS string's UTF-16 length is ≤ its UTF-8 byte length ×1 … ×3; only measure when close.
@@ -174,7 +179,7 @@ export function encodeValue(value: unknown, key?: string): string {
       { hint: 'Split it across several keys, or keep large data in a file and store its path.', details: key === undefined ? {} : { key } },
     );
   }
-  return text;
+  return { value: v, text };
 }
 
 /**

@@ -166,7 +166,12 @@ export class SharedStore {
     } else {
       this.#knownRevision = result.revision;
     }
-    for (const [key, row] of result.rows) this.#cache.set(key, row === undefined ? null : toCached(row));
+    if (result.rows.size > 256) {
+      // A big batch: evict rather than decode every value now; reads reload on demand.
+      for (const key of result.rows.keys()) this.#cache.delete(key);
+    } else {
+      for (const [key, row] of result.rows) this.#cache.set(key, row === undefined ? null : toCached(row));
+    }
     if (result.records.some((r) => r.op === 'schema')) this.#dropSchema();
   }
 }
