@@ -48,9 +48,22 @@ export interface CommitResult {
 export const MAX_SOURCE_LENGTH = 128;
 export const MAX_BATCH = 100_000;
 
-/** Throws PSMC_USAGE unless `source` is 1–128 printable characters. */
+/** Throws PSMC_USAGE unless `source` is 1–128 code points, well-formed, with no C0/C1 control character or DEL. */
+/** Sources are counted in Unicode code points (as Python and Rust count), not UTF-16 units. */
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
 export function assertSource(source: unknown): asserts source is string {
-  if (typeof source !== 'string' || source.length === 0 || source.length > MAX_SOURCE_LENGTH || /[\u0000-\u001f\u007f]/.test(source) || !source.isWellFormed()) {
+  if (
+    typeof source !== 'string' ||
+    source.length === 0 ||
+    !source.isWellFormed() ||
+    /[\u0000-\u001f\u007f-\u009f]/.test(source) ||
+    codePoints(source) > MAX_SOURCE_LENGTH
+  ) {
     throw new PsmcError('PSMC_USAGE', `The source ${JSON.stringify(source)} is not usable.`, {
       hint: `A source is 1–${MAX_SOURCE_LENGTH} printable characters naming the writer, e.g. cli, gui, http:deploy-bot.`,
     });
@@ -223,7 +236,7 @@ export function planUndo(
 ): { revision: number; changes: PreparedChange[]; schema: { doc: string | undefined } | undefined } {
   if (target !== undefined) assertRevisionArg(target, 'revision');
   const revision = target ?? tx.lastChangedRevision();
-  if (revision === 0) {
+  if (revision === 0 && target === undefined) {
     throw new PsmcError('PSMC_NOTHING_TO_UNDO', 'The store has no changes to undo.', {
       hint: 'Nothing was ever written to this store.',
     });
@@ -240,10 +253,9 @@ export function planUndo(
   let schema: { doc: string | undefined } | undefined;
   for (const r of records) {
     if (r.op === 'schema') {
-      const current = tx.readSchema();
-      if (!force && current !== undefined && current.revision !== revision) {
-        throw undoConflict(r.key, revision, current.revision);
-      }
+      // A later set *or removal* of the schema both leave a later @schema record.
+      const later = tx.lastRevisionOf(r.key);
+      if (!force && later !== revision) throw undoConflict(r.key, revision, later);
       schema = { doc: r.oldValue ?? undefined };
       continue;
     }

@@ -80,13 +80,6 @@ export function keyError(key: string): PsmcError {
       details,
     });
   }
-  if (key.length > MAX_KEY_LENGTH) {
-    return new PsmcError(
-      'PSMC_KEY_SYNTAX',
-      `The key ${describe(key)} is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}.`,
-      { hint: 'Use a shorter key; put long data in the value instead.', details },
-    );
-  }
   const segments = key.split('.');
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i] ?? '';
@@ -100,6 +93,13 @@ export function keyError(key: string): PsmcError {
         },
       );
     }
+  }
+  if (key.length > MAX_KEY_LENGTH) {
+    return new PsmcError(
+      'PSMC_KEY_SYNTAX',
+      `The key ${describe(key)} is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}.`,
+      { hint: 'Use a shorter key; put long data in the value instead.', details },
+    );
   }
   if (segments.length > MAX_KEY_SEGMENTS) {
     return new PsmcError(

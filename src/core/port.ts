@@ -85,6 +85,8 @@ export interface WriteTx {
   changesAt(revision: number): StoredChange[];
   /** The newest revision that has history records, or 0. */
   lastChangedRevision(): number;
+  /** The newest revision with a history record for `key` (including `@schema`), or 0. */
+  lastRevisionOf(key: string): number;
   readSchema(): StoredSchema | undefined;
   /** The revision that set the stored schema, or 0 when there is none. Cheap. */
   readSchemaRevision(): number;

@@ -5,7 +5,7 @@
  * the databases; `get()` and `set()` never start timers, threads or watchers.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PsmcError } from '../core/errors.js';
 import { assertKey, isValidKey, keyHasPrefix, normalizePrefix } from '../core/keys.js';
 import { assertValue, encodeValue, type JsonValue } from '../core/value.js';
@@ -552,7 +552,8 @@ export class Store {
   /**
    * Merges an export document (or a flat object of key → value) into the
    * write store as one batch. With `replace`, keys absent from the document
-   * are deleted. All or nothing.
+   * are deleted. All or nothing. The source defaults to `import:<file name>`
+   * when `file` is given, else to the handle's source.
    */
   importData(doc: unknown, options: { replace?: boolean; source?: string; file?: string } = {}): Commit {
     const values = parseExport(doc, options.file);
@@ -564,7 +565,8 @@ export class Store {
         if (!values.has(row.key)) changes.push({ op: 'delete', key: row.key });
       }
     }
-    return this.#commit(prepareChanges(changes), options.source);
+    const source = options.source ?? (options.file === undefined ? undefined : `import:${basename(options.file)}`);
+    return this.#commit(prepareChanges(changes), source);
   }
 
   /** Checks the integrity of every open database; returns the problems found. */

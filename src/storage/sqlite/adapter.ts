@@ -94,6 +94,7 @@ export class SqliteStorage implements StoragePort {
     writeState: Stmt;
     changesAt: Stmt;
     lastChanged: Stmt;
+    lastOfKey: Stmt;
     keysSince: Stmt;
     schema: Stmt;
     schemaRevision: Stmt;
@@ -164,6 +165,7 @@ export class SqliteStorage implements StoragePort {
       writeState: s('UPDATE state SET revision = ?, clock = ? WHERE id = 1'),
       changesAt: s('SELECT * FROM history WHERE revision = ? ORDER BY seq'),
       lastChanged: s('SELECT COALESCE(MAX(revision), 0) FROM history').pluck(),
+      lastOfKey: s('SELECT COALESCE(MAX(revision), 0) FROM history WHERE key = ?').pluck(),
       keysSince: s('SELECT DISTINCT key FROM history WHERE revision > ? LIMIT ?').pluck(),
       schema: s('SELECT doc, revision FROM schema_doc WHERE id = 1'),
       schemaRevision: s('SELECT COALESCE((SELECT revision FROM schema_doc WHERE id = 1), 0)').pluck(),
@@ -192,6 +194,7 @@ export class SqliteStorage implements StoragePort {
       },
       changesAt: (revision) => (st.changesAt.all(revision) as ChangeRow[]).map(toChange),
       lastChangedRevision: () => st.lastChanged.get() as number,
+      lastRevisionOf: (key) => st.lastOfKey.get(key) as number,
       readSchema: () => this.readSchema(),
       readSchemaRevision: () => st.schemaRevision.get() as number,
       writeSchema: (doc, revision) => {
