@@ -116,7 +116,7 @@ export function keyError(key: string): PsmcError {
     if (seg.length === 0) {
       why = i === 0 ? 'starts with "."' : i === segments.length - 1 ? 'ends with "."' : 'has an empty segment ("..")';
     } else {
-      const bad = /[^A-Za-z0-9_-]/.exec(seg);
+      const bad = /[^A-Za-z0-9_-]/u.exec(seg);
       if (bad) {
         pos += bad.index;
         const cp = bad[0].codePointAt(0) ?? 0;

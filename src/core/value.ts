@@ -107,7 +107,7 @@ function check(v: unknown, path: string, depth: number, key: string | undefined)
         for (let i = 0; i < v.length; i++) {
           const item: unknown = v[i];
           const c = check(item, `${path}/${i}`, depth + 1, key);
-          if (c !== item) (out ??= v.slice())[i] = c;
+          if (!Object.is(c, item)) (out ??= v.slice())[i] = c;
         }
         return out ?? v;
       }
@@ -135,7 +135,7 @@ function check(v: unknown, path: string, depth: number, key: string | undefined)
         }
         const item = (v as Record<string, unknown>)[m];
         const c = check(item, memberPath, depth + 1, key);
-        if (c !== item) {
+        if (!Object.is(c, item)) {
           out ??= copyObject(v as Record<string, unknown>);
           out[m] = c;
         }

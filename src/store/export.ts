@@ -43,9 +43,14 @@ function importError(message: string, file: string | undefined, key?: string): P
 export function parseExport(doc: unknown, file?: string): Map<string, JsonValue> {
   if (!isPlainObject(doc)) throw importError(`expected a JSON object, found ${Array.isArray(doc) ? 'an array' : doc === null ? 'null' : typeof doc}.`, file);
   const out = new Map<string, JsonValue>();
-  if (Object.hasOwn(doc, 'format')) {
-    if (doc['format'] !== 'psmc-export') throw importError(`unknown format ${JSON.stringify(doc['format'])}.`, file);
-    if (doc['version'] !== 1) {
+  // An object whose "format" is "psmc-export" is an export document; any other object is flat
+  // (so a flat import may set a key named "format").
+  if (doc['format'] === 'psmc-export') {
+    const version = doc['version'];
+    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+      throw importError(`"version" must be a whole number ≥ 1, found ${JSON.stringify(version)}.`, file);
+    }
+    if (version !== 1) {
       throw new PsmcError('PSMC_FORMAT_TOO_NEW', `${file ?? 'The import document'} has export version ${JSON.stringify(doc['version'])}; this psmc reads version 1.`, {
         hint: 'Export it again with this psmc version, or upgrade psmc.',
       });

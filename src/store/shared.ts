@@ -81,10 +81,14 @@ export class SharedStore {
       file,
       durability: options.durability,
       busyTimeoutMs: options.busyTimeoutMs,
-      readOnly: options.readOnly,
     });
-    this.#dataVersion = this.storage.dataVersion();
-    this.#knownRevision = this.storage.readState().revision;
+    try {
+      this.#dataVersion = this.storage.dataVersion();
+      this.#knownRevision = this.storage.readState().revision;
+    } catch (e) {
+      this.storage.close();
+      throw e;
+    }
     this.#lastCheck = performance.now();
   }
 
@@ -203,7 +207,9 @@ function realpathOrSelf(p: string): string {
 
 /** Opens (or shares) the database of a store directory that exists. */
 export function acquireShared(dir: string, file: string, options: SharedOptions): SharedStore {
-  const key = `${file}${options.readOnly ? '|ro' : ''}`;
+  // One connection per file, whatever the handle's options: a read-only handle must see this
+  // process's writes exactly, so it shares the cache. Read-only is enforced by the handle.
+  const key = file;
   let shared = registry.get(key);
   if (shared === undefined) {
     shared = new SharedStore(dir, file, key, options);

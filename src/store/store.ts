@@ -5,12 +5,12 @@
  * the databases; `get()` and `set()` never start timers, threads or watchers.
  */
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { PsmcError } from '../core/errors.js';
 import { assertKey, isValidKey, keyHasPrefix, normalizePrefix } from '../core/keys.js';
 import { assertValue, encodeValue, type JsonValue } from '../core/value.js';
 import { systemClock, type WallClock } from '../core/clock.js';
-import type { ChangeRecord, ChangeRequest } from '../core/change.js';
+import { SCHEMA_HISTORY_KEY, type ChangeRecord, type ChangeRequest } from '../core/change.js';
 import {
   assertSource,
   commitChanges,
@@ -167,7 +167,7 @@ export class Store {
       if (options.project === true) {
         projectDir = findProjectStore(cwd);
       } else if (typeof options.project === 'string') {
-        projectDir = join(options.project, PROJECT_DIR);
+        projectDir = join(resolve(cwd, options.project), PROJECT_DIR);
         if (!existsSync(projectDir)) {
           if (options.createProject === true && !this.#readOnly) ensureDir(projectDir);
           else {
@@ -195,6 +195,13 @@ export class Store {
     } catch (e) {
       this.close();
       throw e;
+    }
+    if (this.#readOnly && this.#write.shared === undefined) {
+      this.close();
+      throw new PsmcError('PSMC_STORE_NOT_FOUND', `There is no store at ${this.#write.dir} to open read-only.`, {
+        hint: 'Write a value first (which creates the store), or check the path, --store and PSMC_HOME.',
+        details: { path: this.#write.dir },
+      });
     }
   }
 
@@ -293,6 +300,8 @@ export class Store {
     }
     if (this.#envVars.size !== 0) {
       if (!this.#envCache.has(key)) assertKey(key);
+      // The env value is coerced with the schema: notice a schema changed by another process.
+      this.#write.shared?.ensureFresh(this.#freshnessMs);
       const e = this.#env(key);
       if (e !== null) {
         if (e.error !== undefined) throw e.error;
@@ -322,7 +331,8 @@ export class Store {
     if (d !== undefined) return d;
     const sd = this.#schema()?.defaultFor(key);
     if (sd !== undefined) return freezeDeep(sd);
-    if (options?.default !== undefined) return freezeDeep(assertValue(options.default, key));
+    // A frozen copy of the caller's default: like every returned value, and never freezing their object.
+    if (options?.default !== undefined) return freezeDeep(structuredClone(assertValue(options.default, key)));
     return undefined;
   }
 
@@ -378,7 +388,9 @@ export class Store {
     const cd = options?.default === undefined ? undefined : assertValue(options.default, key);
     layers.push(cd === undefined ? { layer: 'caller', present: false, origin: "no caller's default" } : { layer: 'caller', present: true, value: cd, origin: "caller's default" });
 
-    const envError = layers.find((l) => l.layer === 'env')?.error;
+    // A bad env value fails the read unless an override (the only higher layer) wins anyway.
+    const override = layers[0]?.present === true ? layers[0] : undefined;
+    const envError = override === undefined ? layers.find((l) => l.layer === 'env')?.error : undefined;
     const winner = envError !== undefined ? undefined : layers.find((l) => l.present);
     let reason = explainReason(key, layers);
     if (envError !== undefined) reason = `${envError.message} A read of this key fails until it is fixed. ${envError.hint}`;
@@ -451,6 +463,19 @@ export class Store {
   #commit(prepared: PreparedChange[], source: string | undefined, note?: string): Commit {
     const src = source ?? this.#source;
     assertSource(src);
+    this.#ensureOpen();
+    this.#tryAttach(this.#write);
+    if (this.#write.shared === undefined) {
+      // The store does not exist yet: every key is absent. Refuse what would fail before creating it.
+      for (const c of prepared) {
+        if (c.expectRevision !== undefined && c.expectRevision !== 0) {
+          throw new PsmcError('PSMC_CONFLICT', `The key ${JSON.stringify(c.key)} does not exist (the store is empty), but the write expected revision ${c.expectRevision}.`, {
+            hint: 'Someone else changed it first. Read the current value, merge your change into it, and retry with its revision.',
+            details: { key: c.key, expectedRevision: c.expectRevision, currentRevision: 0 },
+          });
+        }
+      }
+    }
     const shared = this.#writeShared();
     const result = shared.storage.write((tx) =>
       commitChanges(tx, prepared, { wallMs: this.#clock(), source: src, schemaOf: (t) => shared.schemaIn(t), ...(note === undefined ? {} : { note }) }),
@@ -466,6 +491,13 @@ export class Store {
   undo(options: UndoOptions = {}): Commit {
     const src = options.source ?? this.#source;
     assertSource(src);
+    this.#ensureOpen();
+    this.#tryAttach(this.#write);
+    if (this.#write.shared === undefined && !this.#readOnly) {
+      throw new PsmcError('PSMC_NOTHING_TO_UNDO', `The store at ${this.#write.dir} has no changes to undo (it does not exist yet).`, {
+        hint: 'Nothing was ever written to this store.',
+      });
+    }
     const shared = this.#writeShared();
     const result = shared.storage.write((tx) => {
       const plan = planUndo(tx, options.revision, options.force ?? false);
@@ -479,10 +511,10 @@ export class Store {
     return toCommit(result);
   }
 
-  /** Recorded changes of the write store, newest first; of one key (or a prefix) when given. */
+  /** Recorded changes of the write store, newest first; of one key (or a prefix) when given. `@schema` lists schema changes. */
   history(key?: string, options: HistoryOptions = {}): ChangeRecord[] {
     this.#ensureOpen();
-    if (key !== undefined) assertKey(key);
+    if (key !== undefined && key !== SCHEMA_HISTORY_KEY) assertKey(key);
     this.#tryAttach(this.#write);
     const shared = this.#write.shared;
     if (shared === undefined) return [];
@@ -556,6 +588,7 @@ export class Store {
    * when `file` is given, else to the handle's source.
    */
   importData(doc: unknown, options: { replace?: boolean; source?: string; file?: string } = {}): Commit {
+    this.#ensureOpen();
     const values = parseExport(doc, options.file);
     const changes: ChangeRequest[] = [];
     for (const [key, value] of values) changes.push({ op: 'set', key, value });

@@ -241,6 +241,7 @@ describe('set, get, delete', () => {
 
   it('values round-trip through the store exactly (property)', (t) => {
     const s = open(t, { dir: tmp(t) });
+    s.set('v', 0); // a read-only handle needs an existing store
     const other = open(t, { dir: s.info.user?.dir ?? '', freshnessMs: 0, readOnly: true });
     fc.assert(
       fc.property(fc.jsonValue(), (v) => {
@@ -711,7 +712,8 @@ describe('list, all, explain, export, import', () => {
     refusedUnchanged(s, () => s.importData([1, 2]), 'PSMC_PARSE');
     refusedUnchanged(s, () => s.importData(null), 'PSMC_PARSE');
     refusedUnchanged(s, () => s.importData('{"a":1}'), 'PSMC_PARSE');
-    refusedUnchanged(s, () => s.importData({ format: 'other' }), 'PSMC_PARSE');
+    refusedUnchanged(s, () => s.importData({ format: 'psmc-export', entries: {} }), 'PSMC_PARSE');
+    refusedUnchanged(s, () => s.importData({ format: 'psmc-export', version: 0, entries: {} }), 'PSMC_PARSE');
     refusedUnchanged(s, () => s.importData({ format: 'psmc-export', version: 2, entries: {} }), 'PSMC_FORMAT_TOO_NEW');
     refusedUnchanged(s, () => s.importData({ format: 'psmc-export', version: 1, entries: [] }), 'PSMC_PARSE');
     refusedUnchanged(s, () => s.importData({ format: 'psmc-export', version: 1, entries: { a: 5 } }), 'PSMC_PARSE', {

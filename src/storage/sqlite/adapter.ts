@@ -12,7 +12,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { PsmcError } from '../../core/errors.js';
 import { formatHlc, HLC_ZERO } from '../../core/clock.js';
 import type { ChangeOp } from '../../core/change.js';
@@ -112,6 +112,14 @@ export class SqliteStorage implements StoragePort {
       // Create the file 0600 before SQLite does, so it is never world-readable.
       // 'a' never truncates: a racing creator's content is kept.
       closeSync(openSync(options.file, 'a', 0o600));
+    }
+    // SQLite reads a file shorter than one page (512 bytes) as an empty database and would
+    // write over it; a real database is never that short, so it is a damaged one.
+    const size = existsSync(options.file) ? statSync(options.file).size : 0;
+    if (size > 0 && size < 512) {
+      throw new PsmcError('PSMC_CORRUPT', `${options.file} is ${size} bytes long, too short to be a SQLite database.`, {
+        hint: 'The file is damaged or is not a psmc database. Move it aside and restore from a snapshot or an export.',
+      });
     }
     let db: Db;
     try {
