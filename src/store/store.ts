@@ -25,7 +25,7 @@ import { explainReason } from '../core/layers.js';
 import { compileSchema, parseSchemaDocument, type CompiledSchema, type SchemaDocument } from '../core/schema.js';
 import { coerceEnv, envName, isReservedEnvName, prefixFromApp, snapshotEnv } from '../core/env.js';
 import type { StoredRow } from '../core/port.js';
-import { acquireShared, canonicalDir, releaseShared, type SharedStore } from './shared.js';
+import { ABSENT, acquireShared, canonicalDir, releaseShared, type SharedStore } from './shared.js';
 import { assertAppName, currentPlatform, DATABASE_FILE, ensureDir, findProjectStore, PROJECT_DIR, userStoreDir } from './paths.js';
 import type {
   Commit,
@@ -228,6 +228,7 @@ export class Store {
       ensureDir(slot.dir);
       slot.shared = acquireShared(slot.dir, slot.file, this.#sharedOptions);
     }
+    slot.shared.storage.configure(this.#sharedOptions.durability, this.#sharedOptions.busyTimeoutMs);
     return slot.shared;
   }
 
@@ -313,9 +314,9 @@ export class Store {
       const shared = slot.shared;
       if (shared !== undefined) {
         shared.ensureFresh(this.#freshnessMs);
-        const hit = shared.peek(key);
+        const hit = shared.peekValue(key);
         if (hit !== undefined) {
-          if (hit !== null) return hit.value;
+          if (hit !== ABSENT) return hit;
           continue;
         }
       }

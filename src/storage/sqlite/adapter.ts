@@ -13,6 +13,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { PsmcError } from '../../core/errors.js';
 import { formatHlc, HLC_ZERO } from '../../core/clock.js';
 import type { ChangeOp } from '../../core/change.js';
@@ -57,6 +58,35 @@ interface ChangeRow {
   note: string | null;
 }
 
+/** An object whose properties prepare their statement on first access (`PLUCK:` prefix: pluck mode). */
+function lazyStatements(db: Db, sqls: Record<string, string>): Record<string, Stmt> {
+  const out: Record<string, Stmt> = {};
+  for (const [name, sql] of Object.entries(sqls)) {
+    Object.defineProperty(out, name, {
+      configurable: true,
+      enumerable: true,
+      get(): Stmt {
+        const stmt = sql.startsWith('PLUCK:') ? db.prepare(sql.slice(6)).pluck() : db.prepare(sql);
+        Object.defineProperty(out, name, { value: stmt, enumerable: true });
+        return stmt;
+      },
+    });
+  }
+  return out;
+}
+
+/** The compiled addon, found directly: skips the `bindings` package's probing of a dozen paths. */
+function nativeBinding(): string | undefined {
+  try {
+    const path = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    return existsSync(path) ? path : undefined;
+  } catch (e) {
+    // Not a standard build layout: let better-sqlite3 find its addon itself.
+    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
 function toRow(r: RowRecord): StoredRow {
   return { key: r.key, value: r.value, type: r.type, revision: r.revision, updatedAt: r.updated_at, source: r.source };
 }
@@ -78,34 +108,40 @@ function toChange(r: ChangeRow): StoredChange {
 /** `key = p OR key LIKE 'p.%'` without LIKE's wildcards: the range ['p.', 'p/') — '/' follows '.' in ASCII. */
 const PREFIX_WHERE = `(key = @p OR (key >= @p || '.' AND key < @p || '/'))`;
 
+type Statements = {
+  dataVersion: Stmt;
+  state: Stmt;
+  row: Stmt;
+  listAll: Stmt;
+  listPrefix: Stmt;
+  putRow: Stmt;
+  deleteRow: Stmt;
+  appendChange: Stmt;
+  writeState: Stmt;
+  changesAt: Stmt;
+  lastChanged: Stmt;
+  lastOfKey: Stmt;
+  keysSince: Stmt;
+  schema: Stmt;
+  schemaRevision: Stmt;
+  putSchema: Stmt;
+  deleteSchema: Stmt;
+};
+
 export class SqliteStorage implements StoragePort {
   readonly location: string;
   readonly #db: Db;
   readonly #readOnly: boolean;
-  readonly #stmts: {
-    dataVersion: Stmt;
-    state: Stmt;
-    row: Stmt;
-    listAll: Stmt;
-    listPrefix: Stmt;
-    putRow: Stmt;
-    deleteRow: Stmt;
-    appendChange: Stmt;
-    writeState: Stmt;
-    changesAt: Stmt;
-    lastChanged: Stmt;
-    lastOfKey: Stmt;
-    keysSince: Stmt;
-    schema: Stmt;
-    schemaRevision: Stmt;
-    putSchema: Stmt;
-    deleteSchema: Stmt;
-  };
+  readonly #stmts: Statements;
   readonly #tx: WriteTx;
   readonly #runWrite: Database.Transaction<(fn: (tx: WriteTx) => unknown) => unknown>;
   #closed = false;
+  #durability: 'full' | 'normal';
+  #busyTimeoutMs: number;
 
   constructor(options: SqliteOptions) {
+    this.#durability = options.durability ?? 'full';
+    this.#busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000));
     this.location = options.file;
     this.#readOnly = options.readOnly ?? false;
     if (!this.#readOnly && !existsSync(options.file)) {
@@ -123,7 +159,12 @@ export class SqliteStorage implements StoragePort {
     }
     let db: Db;
     try {
-      db = new Database(options.file, { readonly: this.#readOnly, fileMustExist: true });
+      const binding = nativeBinding();
+      db = new Database(options.file, {
+        readonly: this.#readOnly,
+        fileMustExist: true,
+        ...(binding === undefined ? {} : { nativeBinding: binding }),
+      });
     } catch (e) {
       if (sqliteCode(e) === 'SQLITE_CANTOPEN' && !existsSync(options.file)) {
         throw new PsmcError('PSMC_STORE_NOT_FOUND', `There is no store database at ${options.file}.`, {
@@ -153,9 +194,10 @@ export class SqliteStorage implements StoragePort {
       db.close();
       throw mapSqliteError(e, options.file);
     }
-    const s = (sql: string): Stmt => db.prepare(sql);
-    this.#stmts = {
-      dataVersion: s('PRAGMA data_version').pluck(),
+    // Statements are prepared on first use: a one-shot CLI `get` prepares one, not sixteen.
+    const s = (sql: string): string => sql;
+    const sqls = {
+      dataVersion: s('PLUCK:PRAGMA data_version'),
       state: s('SELECT revision, clock, store_id AS storeId FROM state WHERE id = 1'),
       row: s('SELECT key, value, type, revision, updated_at, source FROM entries WHERE key = ?'),
       listAll: s('SELECT key, value, type, revision, updated_at, source FROM entries ORDER BY key'),
@@ -172,17 +214,18 @@ export class SqliteStorage implements StoragePort {
       ),
       writeState: s('UPDATE state SET revision = ?, clock = ? WHERE id = 1'),
       changesAt: s('SELECT * FROM history WHERE revision = ? ORDER BY seq'),
-      lastChanged: s('SELECT COALESCE(MAX(revision), 0) FROM history').pluck(),
-      lastOfKey: s('SELECT COALESCE(MAX(revision), 0) FROM history WHERE key = ?').pluck(),
-      keysSince: s('SELECT DISTINCT key FROM history WHERE revision > ? LIMIT ?').pluck(),
+      lastChanged: s('PLUCK:SELECT COALESCE(MAX(revision), 0) FROM history'),
+      lastOfKey: s('PLUCK:SELECT COALESCE(MAX(revision), 0) FROM history WHERE key = ?'),
+      keysSince: s('PLUCK:SELECT DISTINCT key FROM history WHERE revision > ? LIMIT ?'),
       schema: s('SELECT doc, revision FROM schema_doc WHERE id = 1'),
-      schemaRevision: s('SELECT COALESCE((SELECT revision FROM schema_doc WHERE id = 1), 0)').pluck(),
+      schemaRevision: s('PLUCK:SELECT COALESCE((SELECT revision FROM schema_doc WHERE id = 1), 0)'),
       putSchema: s(
         `INSERT INTO schema_doc (id, doc, revision) VALUES (1, ?, ?)
          ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, revision = excluded.revision`,
       ),
       deleteSchema: s('DELETE FROM schema_doc WHERE id = 1'),
     };
+    this.#stmts = lazyStatements(db, sqls) as Statements;
     const st = this.#stmts;
     this.#tx = {
       readState: () => this.readState(),
@@ -336,6 +379,22 @@ export class SqliteStorage implements StoragePort {
     this.#ensureOpen();
     // A deferred transaction that only reads: one consistent view, no write lock.
     return this.#db.transaction(() => ({ state: this.readState(), rows: this.listRows(''), schema: this.readSchema() }))();
+  }
+
+  /**
+   * Applies a handle's durability and busy timeout to the shared connection
+   * (one connection serves every handle of a process); cheap when unchanged.
+   */
+  configure(durability: 'full' | 'normal', busyTimeoutMs: number): void {
+    if (durability !== this.#durability) {
+      this.#db.pragma(`synchronous = ${durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      this.#durability = durability;
+    }
+    const ms = Math.max(0, Math.floor(busyTimeoutMs));
+    if (ms !== this.#busyTimeoutMs) {
+      this.#db.pragma(`busy_timeout = ${ms}`);
+      this.#busyTimeoutMs = ms;
+    }
   }
 
   write<T>(fn: (tx: WriteTx) => T): T {
