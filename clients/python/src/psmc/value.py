@@ -91,14 +91,14 @@ def member_order(names):
     """ECMAScript property order: array-index names ascending, then the others as given."""
     idx = None
     for n in names:
-        if n and n[0] in "0123456789" and _is_array_index(n):
+        if type(n) is str and n and n[0] in "0123456789" and _is_array_index(n):
             if idx is None:
                 idx = []
             idx.append(n)
     if idx is None:
         return list(names)
     idx.sort(key=int)
-    return idx + [n for n in names if not _is_array_index(n)]
+    return idx + [n for n in names if type(n) is not str or not _is_array_index(n)]
 
 
 def _write(v, out):

@@ -1,0 +1,219 @@
+"""The SQLite adapter and the store on disk: file modes, format checks, BEGIN IMMEDIATE under
+contention across processes, PSMC_BUSY, and the read cache seeing other processes' commits."""
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import psmc
+from psmc import PsmcError, open_store
+
+SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "src"))
+POSIX = os.name == "posix"
+
+
+def _mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX file modes")
+def test_first_write_creates_dir_0700_and_files_0600(tmp_path):
+    d = tmp_path / "a" / "b" / "store"
+    old = os.umask(0o022)
+    try:
+        with open_store(dir=str(d), env={}) as s:
+            assert not d.exists(), "opening never creates the store"
+            assert s.get("x") is None
+            assert not d.exists(), "reads never create the store"
+            s.set("x", 1)
+            assert _mode(d) == 0o700
+            assert _mode(d / "psmc.db") == 0o600
+            for extra in ("psmc.db-wal", "psmc.db-shm"):
+                if (d / extra).exists():
+                    assert _mode(d / extra) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_failed_write_does_not_create_the_store(tmp_path):
+    d = tmp_path / "s"
+    with open_store(dir=str(d), env={}) as s:
+        with pytest.raises(PsmcError) as e:
+            s.set("a", 1, expect_revision=3)
+        assert e.value.code == "PSMC_CONFLICT"
+        with pytest.raises(PsmcError) as e:
+            s.undo()
+        assert e.value.code == "PSMC_NOTHING_TO_UNDO"
+        with pytest.raises(PsmcError):
+            s.set("a..b", 1)
+    assert not d.exists()
+
+
+@pytest.mark.parametrize("size", [1, 100, 511])
+def test_short_file_is_corrupt(tmp_path, size):
+    (tmp_path / "psmc.db").write_bytes(b"x" * size)
+    with pytest.raises(PsmcError) as e:
+        open_store(dir=str(tmp_path), env={})
+    assert e.value.code == "PSMC_CORRUPT"
+    assert (tmp_path / "psmc.db").read_bytes() == b"x" * size
+
+
+def test_wal_synchronous_and_layout(tmp_path):
+    with open_store(dir=str(tmp_path), env={}, durability="normal") as s:
+        s.set("a", 1)
+    con = sqlite3.connect(str(tmp_path / "psmc.db"))
+    try:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("PRAGMA application_id").fetchone()[0] == 0x50534D43
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        state = con.execute("SELECT revision, clock, store_id, created_at FROM state").fetchone()
+        assert state[0] == 1
+        assert len(state[2]) == 36 and state[2][14] == "4"
+        assert state[3].endswith("Z")
+    finally:
+        con.close()
+
+
+def test_python_sqlite_opens_deferred_by_default_but_adapter_uses_immediate(tmp_path):
+    """Every write transaction starts with BEGIN IMMEDIATE (traced)."""
+    from psmc.storage import SqliteStorage
+
+    st = SqliteStorage(str(tmp_path / "psmc.db"))
+    seen = []
+    st._db.set_trace_callback(seen.append)
+    st.write(lambda tx: tx.write_state(0, "1970-01-01T00:00:00.000Z-0000"))
+    st.close()
+    assert "BEGIN IMMEDIATE" in seen and "COMMIT" in seen
+
+
+HOLD_LOCK = textwrap.dedent(
+    """
+    import sqlite3, sys, time
+    con = sqlite3.connect(sys.argv[1], isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+    con.execute("ROLLBACK")
+    """
+)
+
+
+def test_busy_when_the_lock_is_held_past_the_timeout(tmp_path):
+    with open_store(dir=str(tmp_path), env={}, busy_timeout_ms=200) as s:
+        s.set("a", 1)
+        p = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(tmp_path / "psmc.db"), "3"], stdout=subprocess.PIPE)
+        try:
+            assert p.stdout.readline().strip() == b"locked"
+            t0 = time.monotonic()
+            with pytest.raises(PsmcError) as e:
+                s.set("a", 2)
+            waited = time.monotonic() - t0
+            assert e.value.code == "PSMC_BUSY"
+            assert e.value.exit_code == 6
+            assert 0.15 <= waited < 2.5
+        finally:
+            p.kill()
+            p.wait()
+        assert s.get("a") == 1, "a failed write changes nothing"
+        assert s.revision() == 1
+        s.set("a", 3)
+        assert s.get("a") == 3
+
+
+INCREMENT = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from psmc import open_store, PsmcError
+    store = open_store(dir=sys.argv[2], env={}, source="worker-" + sys.argv[3], busy_timeout_ms=30000, durability="normal")
+    done = retries = 0
+    while done < int(sys.argv[4]):
+        r = store.resolve("counter")
+        current = r.value if r.found else 0
+        try:
+            store.set("counter", current + 1, expect_revision=r.revision)
+            done += 1
+        except PsmcError as e:
+            if e.code != "PSMC_CONFLICT":
+                raise
+            retries += 1
+    store.close()
+    print(retries)
+    """
+)
+
+
+def test_four_processes_cas_increment_without_losing_one(tmp_path):
+    workers, each = 4, 200
+    d = str(tmp_path / "store")
+    with open_store(dir=d, env={}) as s:
+        s.set("counter", 0)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", INCREMENT, SRC, d, str(i), str(each)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for i in range(workers)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err.decode()
+    with open_store(dir=d, env={}) as s:
+        assert s.get("counter") == workers * each
+        assert s.revision() == 1 + workers * each
+        hist = s.history("counter")
+        assert len(hist) == 1 + workers * each
+        revs = [h.revision for h in hist]
+        assert revs == sorted(revs, reverse=True) and len(set(revs)) == len(revs)
+        ats = [h.at for h in reversed(hist)]
+        assert ats == sorted(ats) and len(set(ats)) == len(ats), "HLC timestamps strictly increase"
+        assert s.check_integrity() == []
+
+
+def test_reads_see_other_processes_commits(tmp_path):
+    d = str(tmp_path)
+    with open_store(dir=d, env={}, freshness_ms=0) as s:
+        s.set("a", 1)
+        assert s.get("a") == 1
+        code = "import sys; sys.path.insert(0, %r); from psmc import open_store; open_store(dir=%r, env={}).set('a', 2)" % (SRC, d)
+        subprocess.check_call([sys.executable, "-c", code])
+        assert s.get("a") == 2
+        assert s.resolve("a").revision == 2
+
+
+def test_handles_in_one_process_share_writes(tmp_path):
+    d = str(tmp_path)
+    a = open_store(dir=d, env={})
+    b = open_store(dir=d, env={}, freshness_ms=10000)
+    try:
+        a.set("k", "v1")
+        assert b.get("k") == "v1"
+        b.set("k", "v2")
+        assert a.get("k") == "v2"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_closed_handle(tmp_path):
+    s = open_store(dir=str(tmp_path), env={})
+    s.close()
+    s.close()
+    with pytest.raises(PsmcError) as e:
+        s.get("a")
+    assert e.value.code == "PSMC_CLOSED"
+
+
+def test_values_returned_are_copies(tmp_path):
+    with open_store(dir=str(tmp_path), env={}) as s:
+        s.set("obj", {"a": [1, 2]})
+        v = s.get("obj")
+        v["a"].append(3)
+        assert s.get("obj") == {"a": [1, 2]}
+
+
+def test_lazy_package_import():
+    code = "import sys, psmc; assert 'sqlite3' not in sys.modules and 'psmc.store' not in sys.modules; psmc.open_store; assert 'psmc.store' in sys.modules"
+    subprocess.check_call([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=SRC))
