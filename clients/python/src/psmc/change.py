@@ -4,7 +4,7 @@ A :class:`ChangeRecord` is one row of history; an :class:`Entry` a stored key wi
 its metadata; a :class:`Commit` the result of a write. Values are decoded JSON
 (``old_value``/``new_value`` are None when absent — check ``op`` and ``has_old``).
 """
-from collections import namedtuple
+from .port import _Record
 
 #: The key under which schema changes appear in history (not a legal key, so it never collides).
 SCHEMA_HISTORY_KEY = "@schema"
@@ -12,12 +12,10 @@ SCHEMA_HISTORY_KEY = "@schema"
 _MISSING = object()
 
 
-class ChangeRecord(
-    namedtuple("ChangeRecord", ["revision", "seq", "key", "op", "old_value", "new_value", "source", "at", "note", "has_old", "has_new"])
-):
+class ChangeRecord(_Record):
     """One recorded change. ``has_old``/``has_new`` tell "absent" from a JSON ``null``."""
 
-    __slots__ = ()
+    __slots__ = ("revision", "seq", "key", "op", "old_value", "new_value", "source", "at", "note", "has_old", "has_new")
 
     def to_json(self):
         """The record as TypeScript's ``JSON.stringify`` shows it (absent members left out)."""
@@ -33,14 +31,25 @@ class ChangeRecord(
         return out
 
 
-Entry = namedtuple("Entry", ["key", "value", "type", "revision", "updated_at", "source"])
+class Entry(_Record):
+    """A stored key with its metadata."""
+
+    __slots__ = ("key", "value", "type", "revision", "updated_at", "source")
+
+    def __init__(self, key, value, type, revision, updated_at, source):  # noqa: A002
+        self.key = key
+        self.value = value
+        self.type = type
+        self.revision = revision
+        self.updated_at = updated_at
+        self.source = source
 
 
-class Commit(namedtuple("Commit", ["revision", "at", "changes"])):
+class Commit(_Record):
     """The result of a write: the store revision, the commit's HLC text, and what was recorded
     (empty when nothing changed)."""
 
-    __slots__ = ()
+    __slots__ = ("revision", "at", "changes")
 
     def to_json(self):
         return {"revision": self.revision, "at": self.at, "changes": [c.to_json() for c in self.changes]}

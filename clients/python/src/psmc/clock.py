@@ -7,7 +7,6 @@ and a tie-breaking counter 0–9999. Its text form sorts in time order:
 import math
 import re
 import time
-from collections import namedtuple
 
 from .errors import PsmcError
 
@@ -15,7 +14,28 @@ MAX_COUNTER = 9999
 MIN_MS = -62167219200000  # 0000-01-01T00:00:00.000Z
 MAX_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
 
-Hlc = namedtuple("Hlc", ["ms", "counter"])
+
+
+class Hlc(tuple):
+    """A timestamp ``(ms, counter)``."""
+
+    __slots__ = ()
+
+    def __new__(cls, ms, counter):
+        return tuple.__new__(cls, (ms, counter))
+
+    @property
+    def ms(self):
+        return self[0]
+
+    @property
+    def counter(self):
+        return self[1]
+
+    def __repr__(self):
+        return "Hlc(ms=%r, counter=%r)" % self
+
+
 HLC_ZERO = Hlc(0, 0)
 
 # ASCII digits only ([0-9], not \d, which matches other scripts' digits in Python); \Z, not $.

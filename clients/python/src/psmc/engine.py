@@ -3,48 +3,25 @@ src/core/engine.ts). Pure: it runs inside a storage write transaction (a ``tx``
 object, see :mod:`psmc.port`) and takes the wall-clock reading and the source as
 parameters. A raised error rolls the whole transaction back.
 """
-from collections import namedtuple
-
 from .change import SCHEMA_HISTORY_KEY, ChangeRecord, Commit
 from .clock import format_hlc, next_hlc, parse_hlc
 from .errors import PsmcError
 from .keys import assert_key
-from .port import StoredChange, StoredRow
+from .port import StoredChange, StoredRow, _Record
+from .source import MAX_SOURCE_LENGTH, assert_source  # noqa: F401 (re-exported)
 from .value import decode_stored, encode_checked, js_quote, type_of
 
-MAX_SOURCE_LENGTH = 128
 MAX_BATCH = 100000
 
-#: A request whose key and value have been checked and encoded (outside the lock).
-PreparedChange = namedtuple("PreparedChange", ["op", "key", "value", "text", "expect_revision"])
 
-CommitResult = namedtuple("CommitResult", ["revision", "at", "records", "rows", "previous_revision"])
+class PreparedChange(_Record):
+    """A request whose key and value have been checked and encoded (outside the lock)."""
 
-
-def _has_control(s):
-    for c in s:
-        o = ord(c)
-        if o <= 0x1F or 0x7F <= o <= 0x9F:
-            return True
-    return False
+    __slots__ = ("op", "key", "value", "text", "expect_revision")
 
 
-def assert_source(source):
-    """Raises PSMC_USAGE unless ``source`` is 1–128 code points, well-formed, without control characters."""
-    ok = isinstance(source, str) and 0 < len(source) <= MAX_SOURCE_LENGTH and not _has_control(source)
-    if ok and not source.isascii():
-        try:
-            source.encode("utf-8")
-        except UnicodeEncodeError:
-            ok = False
-    if not ok:
-        shown = js_quote(source) if isinstance(source, str) else repr(source)
-        raise PsmcError(
-            "PSMC_USAGE",
-            "The source %s is not usable." % shown,
-            "A source is 1\u2013%d printable characters naming the writer, e.g. cli, gui, http:deploy-bot." % MAX_SOURCE_LENGTH,
-        )
-    return source
+class CommitResult(_Record):
+    __slots__ = ("revision", "at", "records", "rows", "previous_revision")
 
 
 def assert_revision_arg(n, what):
@@ -203,7 +180,8 @@ def commit_schema(tx, doc_text, wall_ms, source, check, note=None):
     return CommitResult(revision, at, [record], {}, state.revision)
 
 
-UndoPlan = namedtuple("UndoPlan", ["revision", "changes", "schema"])
+class UndoPlan(_Record):
+    __slots__ = ("revision", "changes", "schema")
 
 
 def plan_undo(tx, target, force):

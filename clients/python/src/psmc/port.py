@@ -6,14 +6,65 @@ IMMEDIATE); ``tx`` offers :class:`WriteTx`'s methods. Values cross the port as
 their encoded JSON text. The SQLite adapter is :mod:`psmc.storage`; a Postgres
 adapter can implement the same surface later.
 """
-from collections import namedtuple
 
-StoredRow = namedtuple("StoredRow", ["key", "value", "type", "revision", "updated_at", "source"])
-StoredChange = namedtuple(
-    "StoredChange", ["revision", "seq", "key", "op", "old_value", "new_value", "source", "at", "note"]
-)
-StoredSchema = namedtuple("StoredSchema", ["doc", "revision"])
-StoreState = namedtuple("StoreState", ["revision", "clock", "store_id"])
+
+class _Record(object):
+    """A small immutable-by-convention record (cheaper to define than a namedtuple)."""
+
+    __slots__ = ()
+
+    def __init__(self, *values):
+        for name, v in zip(self.__slots__, values):
+            object.__setattr__(self, name, v)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, ", ".join("%s=%r" % (n, getattr(self, n)) for n in self.__slots__))
+
+    def _asdict(self):
+        return {n: getattr(self, n) for n in self.__slots__}
+
+
+class StoredRow(_Record):
+    __slots__ = ("key", "value", "type", "revision", "updated_at", "source")
+
+    def __init__(self, key, value, type, revision, updated_at, source):  # noqa: A002 (column name)
+        self.key = key
+        self.value = value
+        self.type = type
+        self.revision = revision
+        self.updated_at = updated_at
+        self.source = source
+
+
+class StoredChange(_Record):
+    __slots__ = ("revision", "seq", "key", "op", "old_value", "new_value", "source", "at", "note")
+
+    def __init__(self, revision, seq, key, op, old_value, new_value, source, at, note):
+        self.revision = revision
+        self.seq = seq
+        self.key = key
+        self.op = op
+        self.old_value = old_value
+        self.new_value = new_value
+        self.source = source
+        self.at = at
+        self.note = note
+
+
+class StoredSchema(_Record):
+    __slots__ = ("doc", "revision")
+
+
+class StoreState(_Record):
+    __slots__ = ("revision", "clock", "store_id")
 
 
 class WriteTx(object):  # documentation of the surface; adapters duck-type it

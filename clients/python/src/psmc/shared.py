@@ -9,8 +9,8 @@
   history and evicts just those.
 - Nothing here starts a thread, a timer or a file watcher.
 """
-import threading
 import time
+from _thread import allocate_lock as _allocate_lock
 
 from .change import SCHEMA_HISTORY_KEY, Entry
 from .storage import SqliteStorage
@@ -135,7 +135,7 @@ class SharedStore(object):
 
 
 _registry = {}
-_registry_lock = threading.Lock()
+_registry_lock = _allocate_lock()
 
 
 def acquire_shared(directory, file, durability, busy_timeout_ms):

@@ -14,9 +14,8 @@ src/storage/sqlite/adapter.ts and errors.ts).
 """
 import os
 import sqlite3
-import threading
+from _thread import RLock as _RLock
 
-from .clock import HLC_ZERO, format_hlc, iso_utc, system_clock
 from .errors import PsmcError
 from .migrations import APPLICATION_ID, FORMAT_VERSION, MIGRATIONS, statements
 from .port import StoredChange, StoredRow, StoredSchema, StoreState
@@ -190,10 +189,10 @@ class _Tx(object):
 class SqliteStorage(object):
     """One connection to a store's ``psmc.db``."""
 
-    def __init__(self, file, durability="full", busy_timeout_ms=10000, now=system_clock):
+    def __init__(self, file, durability="full", busy_timeout_ms=10000, now=None):
         self.location = file
         self._closed = False
-        self._lock = threading.RLock()
+        self._lock = _RLock()
         if not os.path.exists(file):
             # Create the file 0600 before SQLite does; O_APPEND never truncates a racing creator's content.
             try:
@@ -274,6 +273,9 @@ class SqliteStorage(object):
     def _migrate(self, now):
         if self._pragma("user_version") == FORMAT_VERSION:
             return
+        from .clock import HLC_ZERO, format_hlc, iso_utc, system_clock
+
+        now = system_clock if now is None else now
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:

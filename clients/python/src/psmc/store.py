@@ -5,21 +5,10 @@ timers or watchers; the database is created by the first write, never by a read.
 """
 import os
 
-from .change import SCHEMA_HISTORY_KEY
-from .clock import system_clock
-from .engine import (
-    assert_source,
-    commit_changes,
-    commit_schema,
-    plan_undo,
-    prepare_changes,
-    to_commit,
-    to_record,
-)
 from .env import coerce_env, env_name, is_reserved_env_name, prefix_from_app, snapshot_env
 from .errors import PsmcError
 from .keys import assert_key, is_valid_key, key_has_prefix, normalize_prefix
-from .layers import explain_reason
+from .source import assert_source
 from .paths import (
     DATABASE_FILE,
     PROJECT_DIR,
@@ -261,7 +250,7 @@ class Store(object):
         if not isinstance(freshness_ms, (int, float)) or not 0 <= freshness_ms <= 10000:
             raise ValueError("freshness_ms must be between 0 and 10000")
         self._freshness_ms = freshness_ms
-        self._clock = system_clock if clock is None else clock
+        self._clock = clock
         self._read_only = bool(read_only)
         if durability not in ("full", "normal"):
             raise TypeError("durability must be 'full' or 'normal', received %r" % (durability,))
@@ -543,6 +532,8 @@ class Store(object):
         override = layers[0] if layers[0].present else None
         env_error = None if override is not None else next(l for l in layers if l.layer == "env").error
         winner = None if env_error is not None else next((l for l in layers if l.present), None)
+        from .layers import explain_reason
+
         reason = explain_reason(key, layers)
         if env_error is not None:
             reason = "%s A read of this key fails until it is fixed. %s" % (env_error["message"], env_error["hint"])
@@ -600,10 +591,14 @@ class Store(object):
         With ``expect_revision``, raises PSMC_CONFLICT unless the key is still at that revision
         (0: the key must not exist). Returns a :class:`psmc.change.Commit`.
         """
+        from .engine import prepare_changes
+
         return self._commit(prepare_changes([{"op": "set", "key": key, "value": value, "expect_revision": expect_revision}]), source)
 
     def delete(self, key, expect_revision=None, source=None):
         """Deletes ``key`` from the write store (recorded). Deleting an absent key changes nothing."""
+        from .engine import prepare_changes
+
         return self._commit(prepare_changes([{"op": "delete", "key": key, "expect_revision": expect_revision}]), source)
 
     def batch(self, changes, source=None):
@@ -614,9 +609,20 @@ class Store(object):
         """
         if isinstance(changes, (str, bytes, dict)):
             raise TypeError("batch() takes a list of changes")
+        from .engine import prepare_changes
+
         return self._commit(prepare_changes(changes), source)
 
+    def _wall(self):
+        if self._clock is None:
+            from .clock import system_clock
+
+            self._clock = system_clock
+        return self._clock
+
     def _commit(self, prepared, source, note=None):
+        from .engine import commit_changes, to_commit
+
         src = assert_source(self._source if source is None else source)
         self._ensure_open()
         self._try_attach(self._write)
@@ -633,7 +639,7 @@ class Store(object):
                         {"key": c.key, "expectedRevision": c.expect_revision, "currentRevision": 0},
                     )
         shared = self._write_shared()
-        clock = self._clock
+        clock = self._wall()
         result = shared.storage.write(
             lambda tx: commit_changes(tx, prepared, clock(), src, shared.schema_in, note)
         )
@@ -643,6 +649,8 @@ class Store(object):
     def undo(self, revision=None, force=False, source=None):
         """Reverts one revision (the newest by default) as a new change. Raises PSMC_CONFLICT
         when a key it touched changed again since, unless ``force``."""
+        from .engine import commit_changes, commit_schema, plan_undo, to_commit
+
         src = assert_source(self._source if source is None else source)
         self._ensure_open()
         self._try_attach(self._write)
@@ -653,7 +661,7 @@ class Store(object):
                 "Nothing was ever written to this store.",
             )
         shared = self._write_shared()
-        clock = self._clock
+        clock = self._wall()
 
         def run(tx):
             plan = plan_undo(tx, revision, bool(force))
@@ -670,6 +678,9 @@ class Store(object):
     def history(self, key=None, prefix=False, since_revision=None, until_revision=None, limit=None):
         """Recorded changes of the write store, newest first; of one key (or keys under it with
         ``prefix=True``) when given. ``@schema`` lists schema changes."""
+        from .change import SCHEMA_HISTORY_KEY
+        from .engine import to_record
+
         self._ensure_open()
         if key is not None and key != SCHEMA_HISTORY_KEY:
             assert_key(key)
@@ -704,12 +715,13 @@ class Store(object):
     def set_schema(self, doc, source=None):
         """Replaces the write store's schema (None removes it), recorded as ``@schema``. Raises
         PSMC_SCHEMA_INVALID for a bad document, PSMC_SCHEMA_VIOLATION when a stored value fails it."""
+        from .engine import commit_schema, to_commit
         from .schema import parse_schema_document
 
         src = assert_source(self._source if source is None else source)
         text = None if doc is None else stringify(parse_schema_document(doc))
         shared = self._write_shared()
-        clock = self._clock
+        clock = self._wall()
         result = shared.storage.write(lambda tx: commit_schema(tx, text, clock(), src, lambda rows: _check_rows(text, rows)))
         shared.apply_commit(result)
         return to_commit(result)
@@ -740,6 +752,7 @@ class Store(object):
         """Merges an export document (or a flat dict of key -> value) into the write store as one
         batch; with ``replace``, keys absent from the document are deleted. The source defaults to
         ``import:<file name>`` when ``file`` is given."""
+        from .engine import prepare_changes
         from .export import parse_export
 
         self._ensure_open()
