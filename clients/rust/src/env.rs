@@ -251,7 +251,7 @@ fn step_allowed(step: Step, allow: &HashSet<ValueType>) -> bool {
 
 fn parse_as(step: Step, raw: &str, allow: &HashSet<ValueType>) -> Option<Value> {
     match step {
-        Step::Null => (trim_ascii(raw).to_ascii_lowercase() == "null").then_some(Value::Null),
+        Step::Null => trim_ascii(raw).eq_ignore_ascii_case("null").then_some(Value::Null),
         Step::Boolean => {
             // JavaScript's toLowerCase is Unicode-aware; only ASCII words can match anyway,
             // except that e.g. "İ" lower-cases to two characters: compare on Unicode lower case.

@@ -278,10 +278,7 @@ pub fn format_number(x: f64) -> String {
     }
     // Rust's `{:e}` gives the shortest digits that round-trip (closest on ties), like
     // ECMAScript's Number::toString; only the layout differs.
-    let sci = format!("{:e}", x.abs());
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let (digits, exp) = shortest_digits(x.abs());
     let k = digits.len() as i32;
     let n = exp + 1;
     let mut out = String::new();
@@ -314,6 +311,72 @@ pub fn format_number(x: f64) -> String {
         let _ = write!(out, "{}", (n - 1).abs());
     }
     out
+}
+
+/// The shortest decimal digits `d₁d₂…d_k` and exponent `e` with `0.d₁… × 10^(e+1)`, i.e.
+/// `d₁.d₂… × 10^e`, that read back as `x` (> 0), chosen as ECMAScript Number::toString does:
+/// the closest to `x`, and on an exact tie the even one. Rust's `{:e}` gives the shortest
+/// closest digits but breaks exact ties upwards, so a tie is detected and resolved here.
+fn shortest_digits(x: f64) -> (String, i32) {
+    let sci = format!("{:e}", x);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let last = digits.as_bytes()[digits.len() - 1] - b'0';
+    if last % 2 == 1 {
+        // A tie needs a neighbour in the last place (odd → even) that also reads back as x.
+        for cand in [last.wrapping_sub(1), last + 1] {
+            if cand == 0 || cand > 9 {
+                continue; // a trailing 0 would be shorter; 10 would carry
+            }
+            let mut n = digits.clone();
+            n.pop();
+            n.push((b'0' + cand) as char);
+            let text = format!("{}{}{}e{}", &n[..1], if n.len() > 1 { "." } else { "" }, &n[1..], exp);
+            if text.parse::<f64>() != Ok(x) {
+                continue;
+            }
+            let low = if cand < last { &n } else { &digits };
+            if is_exact_midpoint(x, &format!("{}5", low), exp - digits.len() as i32) {
+                return (n, exp);
+            }
+        }
+    }
+    (digits, exp)
+}
+
+/// True when `x` equals `mid × 10^q` exactly (`mid` a digit string).
+fn is_exact_midpoint(x: f64, mid: &str, q: i32) -> bool {
+    if q >= 0 {
+        if x.fract() != 0.0 {
+            return false;
+        }
+        let int = format!("{:.0}", x);
+        return int.len() == mid.len() + q as usize && int.starts_with(mid) && int[mid.len()..].bytes().all(|b| b == b'0');
+    }
+    // x = f × 2^e: it has max(0, −e) fractional digits once f's trailing zeros are absorbed.
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let mut f = bits & ((1u64 << 52) - 1);
+    let mut e = if biased == 0 { -1074 } else { f |= 1u64 << 52; biased - 1075 };
+    if f == 0 {
+        return false;
+    }
+    e += f.trailing_zeros() as i32;
+    let frac = (-e).max(0) as usize;
+    let need = (-q) as usize;
+    if need > frac {
+        return false;
+    }
+    // mid × 10^q as fixed text with `frac` fractional digits.
+    let point = mid.len() as i32 + q;
+    let (int_part, frac_part) = if point <= 0 {
+        ("0".to_string(), format!("{}{}", "0".repeat((-point) as usize), mid))
+    } else {
+        (mid[..point as usize].to_string(), mid[point as usize..].to_string())
+    };
+    let expected = format!("{}.{}{}", int_part, frac_part, "0".repeat(frac - frac_part.len()));
+    format!("{:.*}", frac, x) == expected
 }
 
 /// Appends `s` as a JSON string literal exactly as `JSON.stringify` escapes it.
@@ -804,6 +867,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::excessive_precision)]
     fn numbers() {
         for (x, s) in [
             (0.1, "0.1"),
@@ -819,6 +883,10 @@ mod tests {
             (1e20, "100000000000000000000"),
             (123.456, "123.456"),
             (-0.0, "0"),
+            // Exact ties between two shortest candidates: ECMAScript takes the even one.
+            (1658815243128337.25, "1658815243128337.2"),
+            (184308692176867.125, "184308692176867.12"),
+            (-681372685890580.25, "-681372685890580.2"),
         ] {
             assert_eq!(format_number(x), s);
         }

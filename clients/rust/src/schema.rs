@@ -762,7 +762,8 @@ impl KeySchema {
         }
         if let Value::Number(n) = v {
             let n = *n;
-            let checks: [(&'static str, Option<f64>, fn(f64, f64) -> bool, &str, &str); 5] = [
+            type NumberCheck = (&'static str, Option<f64>, fn(f64, f64) -> bool, &'static str, &'static str);
+            let checks: [NumberCheck; 5] = [
                 ("minimum", self.minimum, |v, b| v >= b, "below the minimum", "a number of at least"),
                 ("maximum", self.maximum, |v, b| v <= b, "above the maximum", "a number of at most"),
                 ("exclusiveMinimum", self.exclusive_minimum, |v, b| v > b, "not above the exclusive minimum", "a number greater than"),

@@ -443,8 +443,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for i in 0..rows {
         d[i * cols] = i;
     }
-    for j in 0..cols {
-        d[j] = j;
+    for (j, cell) in d.iter_mut().enumerate().take(cols) {
+        *cell = j;
     }
     for i in 1..rows {
         for j in 1..cols {
