@@ -47,9 +47,21 @@ const RULES: readonly Rule[] = [
     allow: ['core', 'storage/sqlite', 'pkg:better-sqlite3', 'node:'],
   },
   {
+    zone: 'mirror/codecs',
+    matches: (f) => f.startsWith('mirror/codecs/'),
+    // Pure text ↔ values: no I/O.
+    allow: ['core', 'mirror/codecs', 'pkg:jsonc-parser', 'pkg:yaml', 'pkg:smol-toml'],
+  },
+  {
+    zone: 'mirror',
+    matches: (f) => f.startsWith('mirror/') && !f.startsWith('mirror/codecs/'),
+    // The mirror engine: file I/O around the pure codecs and the core's merge.
+    allow: ['core', 'mirror/*', 'node:'],
+  },
+  {
     zone: 'store',
     matches: (f) => f.startsWith('store/'),
-    allow: ['core', 'storage/*', 'store', 'node:'],
+    allow: ['core', 'storage/*', 'store', 'mirror/*', 'node:'],
   },
   {
     zone: 'cli',

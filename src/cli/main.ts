@@ -84,10 +84,20 @@ Examples:
   psmc help set`;
 }
 
-/** The version from package.json: read as text, no JSON module import. */
+/**
+ * The version from psmc's package.json, read as text (no JSON module import). This module
+ * runs from dist/src/cli/ or from the bundle in dist/bundle/, so look upwards for it.
+ */
 function version(): string {
-  const text = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
+  for (const up of ['../../', '../../../']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'psmc') return pkg.version;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return 'unknown';
 }
 
 interface Token {

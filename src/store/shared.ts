@@ -13,7 +13,6 @@
  *   not grow with the size of the store.
  * - Nothing here starts a timer, a thread or a file watcher.
  */
-import { performance } from 'node:perf_hooks';
 import { realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { SCHEMA_HISTORY_KEY } from '../core/change.js';
@@ -209,9 +208,30 @@ export class SharedStore {
     return compiled;
   }
 
+  readonly #listeners = new Set<(revision: number) => void>();
+
+  /**
+   * Calls `listener(revision)` after every commit made through this process
+   * (any handle). Used by the Watcher for low-latency local events; commits by
+   * other processes are the Watcher's own business (it polls or watches files).
+   * Returns the unsubscribe function.
+   */
+  onLocalCommit(listener: (revision: number) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   /** Records a commit made through this process: the cache now holds exactly what was written. */
   applyCommit(result: CommitResult): void {
     if (result.records.length === 0) return;
+    try {
+      this.#applyCommit(result);
+    } finally {
+      for (const l of this.#listeners) l(result.revision);
+    }
+  }
+
+  #applyCommit(result: CommitResult): void {
     if (result.previousRevision !== this.#knownRevision) {
       // Another process committed in between; let the next check evict its keys too.
       this.#lastCheck = Number.NEGATIVE_INFINITY;

@@ -10,8 +10,7 @@
  *   -wal and -shm files the same mode.
  * - Nothing else opens, copies or hashes the database file.
  */
-import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { PsmcError } from '../../core/errors.js';
@@ -22,6 +21,14 @@ import { APPLICATION_ID, FORMAT_VERSION, MIGRATIONS } from './migrations.js';
 import { mapSqliteError, sqliteCode } from './errors.js';
 
 type Db = Database.Database;
+
+// better-sqlite3 is CommonJS: loading it through require skips the ESM wrapper's export scan,
+// a measurable part of a one-shot CLI's start-up.
+const require = createRequire(import.meta.url);
+let DatabaseCtor: typeof Database | undefined;
+function loadDatabase(): typeof Database {
+  return (DatabaseCtor ??= require('better-sqlite3') as typeof Database);
+}
 type Stmt = Database.Statement;
 
 export interface SqliteOptions {
@@ -78,7 +85,7 @@ function lazyStatements(db: Db, sqls: Record<string, string>): Record<string, St
 /** The compiled addon, found directly: skips the `bindings` package's probing of a dozen paths. */
 function nativeBinding(): string | undefined {
   try {
-    const path = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    const path = require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
     return existsSync(path) ? path : undefined;
   } catch (e) {
     // Not a standard build layout: let better-sqlite3 find its addon itself.
@@ -160,7 +167,8 @@ export class SqliteStorage implements StoragePort {
     let db: Db;
     try {
       const binding = nativeBinding();
-      db = new Database(options.file, {
+      const Ctor = loadDatabase();
+      db = new Ctor(options.file, {
         readonly: this.#readOnly,
         fileMustExist: true,
         ...(binding === undefined ? {} : { nativeBinding: binding }),
@@ -303,7 +311,7 @@ export class SqliteStorage implements StoragePort {
         if (v === 0) {
           this.#db
             .prepare('INSERT INTO state (id, revision, clock, store_id, created_at) VALUES (1, 0, ?, ?, ?)')
-            .run(formatHlc(HLC_ZERO), randomUUID(), new Date(now()).toISOString());
+            .run(formatHlc(HLC_ZERO), globalThis.crypto.randomUUID(), new Date(now()).toISOString());
           this.#db.pragma(`application_id = ${APPLICATION_ID}`);
         }
         this.#db.pragma(`user_version = ${v + 1}`);
