@@ -10,8 +10,13 @@ export type ChangeRequest =
   | { readonly op: 'set'; readonly key: string; readonly value: unknown; readonly expectRevision?: number }
   | { readonly op: 'delete'; readonly key: string; readonly expectRevision?: number };
 
-/** The kinds of history record. `schema` records a change of the stored schema. */
-export type ChangeOp = 'set' | 'delete' | 'schema';
+/**
+ * The kinds of history record. `schema` records a change of the stored schema;
+ * `conflict` records the losing side of a conflicting change (the key's value
+ * did not change: `oldValue` holds the value that lost, `newValue` the one that
+ * won), so no value is ever lost without a trace.
+ */
+export type ChangeOp = 'set' | 'delete' | 'schema' | 'conflict';
 
 /**
  * One row of history: what changed, from what to what, who did it and when.

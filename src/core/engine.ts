@@ -252,6 +252,8 @@ export function planUndo(
   const changes: PreparedChange[] = [];
   let schema: { doc: string | undefined } | undefined;
   for (const r of records) {
+    // A conflict record changed no value: there is nothing to put back.
+    if (r.op === 'conflict') continue;
     if (r.op === 'schema') {
       // A later set *or removal* of the schema both leave a later @schema record.
       const later = tx.lastRevisionOf(r.key);

@@ -94,6 +94,17 @@ export interface WriteTx {
   writeSchema(doc: string | undefined, revision: number): void;
   /** Every stored row (used only when a new schema is checked against existing values). */
   allRows(): StoredRow[];
+  /** A bookkeeping value (mirror state, settings); undefined when unset. Not versioned, not in history. */
+  readMeta(name: string): string | undefined;
+  /** Sets (or, with undefined, removes) a bookkeeping value. */
+  writeMeta(name: string, value: string | undefined): void;
+  /**
+   * The encoded value `key` had just after the commit of `revision`, read from
+   * history (the base of the mirror's 3-way merge); null when it did not exist.
+   */
+  valueAt(key: string, revision: number): string | null;
+  /** The distinct keys with set/delete records after `revision`. */
+  keysChangedAfter(revision: number): string[];
 }
 
 export interface StoragePort {
@@ -109,6 +120,7 @@ export interface StoragePort {
   /** The distinct keys changed in revisions after `revision`, at most `limit` + 1 of them. */
   keysChangedSince(revision: number, limit: number): string[];
   readSchema(): StoredSchema | undefined;
+  readMeta(name: string): string | undefined;
   /** The state and every row, read in one consistent read transaction. */
   readAll(): { state: StoreState; rows: StoredRow[]; schema: StoredSchema | undefined };
   write<T>(fn: (tx: WriteTx) => T): T;

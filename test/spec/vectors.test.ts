@@ -12,6 +12,7 @@
  *   `<id> <reason>` per line. A listed case that passes fails the run, and so
  *   does a listed id that no vector has.
  */
+import { codecFor, type MirrorFormat } from '../../src/mirror/codecs/index.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -291,6 +292,22 @@ function runPure(op: string, i: Obj): Result {
       return value(envName(str(i, 'prefix'), str(i, 'key')));
     case 'env.variable':
       return value(envVariableFor(str(i, 'prefix'), str(i, 'key')) ?? null);
+    case 'mirror.render': {
+      const entries = (i['entries'] as Array<[string, string]>).map(([k, v]) => [k, JSON.parse(v) as JsonValue] as const);
+      return value(codecFor(str(i, 'format') as MirrorFormat).render(entries));
+    }
+    case 'mirror.parse': {
+      const p = codecFor(str(i, 'format') as MirrorFormat).parse(str(i, 'text'));
+      const entries = [...p.values].map(([k, v]) => [k, JSON.stringify(v)]);
+      return value(p.header === undefined ? { entries } : { entries, version: p.header.version });
+    }
+    case 'mirror.update': {
+      const changes = (i['changes'] as Array<[string, string | null]>).map(([key, v]) => ({
+        key,
+        value: v === null ? undefined : (JSON.parse(v) as JsonValue),
+      }));
+      return value(codecFor(str(i, 'format') as MirrorFormat).update(str(i, 'text'), changes));
+    }
     default:
       throw new Error(`unknown pure op ${JSON.stringify(op)}`);
   }

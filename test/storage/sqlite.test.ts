@@ -84,15 +84,15 @@ function openFds(file: string): number {
 }
 
 describe('layout and migration', () => {
-  it('a new store gets user_version 1, application_id 0x50534d43, WAL, the spec tables and a zero state row', (t) => {
+  it('a new store gets user_version 2, application_id 0x50534d43, WAL, the spec tables and a zero state row', (t) => {
     const dir = tmp(t);
     const s = open(t, dir);
     s.set('a', 1);
     const db = new Database(path.join(dir, 'psmc.db'), { readonly: true });
     t.after(() => db.close());
-    assert.equal(FORMAT_VERSION, 1);
+    assert.equal(FORMAT_VERSION, 2);
     assert.equal(APPLICATION_ID, 0x50534d43);
-    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.equal(db.pragma('user_version', { simple: true }), 2);
     assert.equal(db.pragma('application_id', { simple: true }), 0x50534d43);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     const objects = db
@@ -102,6 +102,7 @@ describe('layout and migration', () => {
       { type: 'table', name: 'entries' },
       { type: 'table', name: 'history' },
       { type: 'index', name: 'history_by_key' },
+      { type: 'table', name: 'meta' },
       { type: 'table', name: 'schema_doc' },
       { type: 'table', name: 'state' },
     ]);

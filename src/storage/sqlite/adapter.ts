@@ -133,6 +133,11 @@ type Statements = {
   schemaRevision: Stmt;
   putSchema: Stmt;
   deleteSchema: Stmt;
+  meta: Stmt;
+  putMeta: Stmt;
+  deleteMeta: Stmt;
+  valueAt: Stmt;
+  keysAfter: Stmt;
 };
 
 export class SqliteStorage implements StoragePort {
@@ -232,6 +237,14 @@ export class SqliteStorage implements StoragePort {
          ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, revision = excluded.revision`,
       ),
       deleteSchema: s('DELETE FROM schema_doc WHERE id = 1'),
+      meta: s('PLUCK:SELECT value FROM meta WHERE name = ?'),
+      putMeta: s('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+      deleteMeta: s('DELETE FROM meta WHERE name = ?'),
+      valueAt: s(
+        `SELECT op, new_value FROM history WHERE key = ? AND revision <= ? AND op IN ('set', 'delete')
+         ORDER BY revision DESC, seq DESC LIMIT 1`,
+      ),
+      keysAfter: s(`PLUCK:SELECT DISTINCT key FROM history WHERE revision > ? AND op IN ('set', 'delete')`),
     };
     this.#stmts = lazyStatements(db, sqls) as Statements;
     const st = this.#stmts;
@@ -261,6 +274,16 @@ export class SqliteStorage implements StoragePort {
         else st.putSchema.run(doc, revision);
       },
       allRows: () => this.listRows(''),
+      readMeta: (name) => this.readMeta(name),
+      writeMeta: (name, value) => {
+        if (value === undefined) st.deleteMeta.run(name);
+        else st.putMeta.run(name, value);
+      },
+      valueAt: (key, revision) => {
+        const r = st.valueAt.get(key, revision) as { op: string; new_value: string | null } | undefined;
+        return r === undefined || r.op === 'delete' ? null : r.new_value;
+      },
+      keysChangedAfter: (revision) => st.keysAfter.all(revision) as string[],
     };
     this.#runWrite = db.transaction((fn: (tx: WriteTx) => unknown) => fn(this.#tx));
   }
@@ -381,6 +404,10 @@ export class SqliteStorage implements StoragePort {
 
   readSchema(): StoredSchema | undefined {
     return this.#stmts.schema.get() as StoredSchema | undefined;
+  }
+
+  readMeta(name: string): string | undefined {
+    return (this.#stmts.meta.get(name) as string | undefined) ?? undefined;
   }
 
   readAll(): { state: StoreState; rows: StoredRow[]; schema: StoredSchema | undefined } {

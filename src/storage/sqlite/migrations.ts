@@ -8,7 +8,7 @@
  */
 
 /** The on-disk format this code reads and writes. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** `PRAGMA application_id`: "PSMC" in ASCII, so other SQLite files are recognised as foreign. */
 export const APPLICATION_ID = 0x50534d43;
@@ -49,5 +49,30 @@ export const MIGRATIONS: readonly string[] = [
     doc      TEXT    NOT NULL,
     revision INTEGER NOT NULL
   );
+  `,
+  /* 1 → 2: the mirror's bookkeeping (meta) and conflict records in history.
+     SQLite cannot change a CHECK constraint in place, so history is rebuilt. */ `
+  CREATE TABLE meta (
+    name  TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE history_v2 (
+    revision   INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    key        TEXT    NOT NULL,
+    op         TEXT    NOT NULL CHECK (op IN ('set', 'delete', 'schema', 'conflict')),
+    old_value  TEXT,
+    new_value  TEXT,
+    source     TEXT    NOT NULL,
+    at         TEXT    NOT NULL,
+    note       TEXT,
+    PRIMARY KEY (revision, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO history_v2 (revision, seq, key, op, old_value, new_value, source, at, note)
+    SELECT revision, seq, key, op, old_value, new_value, source, at, note FROM history;
+  DROP INDEX history_by_key;
+  DROP TABLE history;
+  ALTER TABLE history_v2 RENAME TO history;
+  CREATE INDEX history_by_key ON history (key, revision);
   `,
 ];
