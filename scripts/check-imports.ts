@@ -59,9 +59,21 @@ const RULES: readonly Rule[] = [
     allow: ['core', 'mirror/*', 'node:'],
   },
   {
+    zone: 'snapshot',
+    matches: (f) => f.startsWith('snapshot/'),
+    // Plaintext snapshots of a store: files around the store's export/import.
+    allow: ['core', 'store', 'snapshot', 'node:'],
+  },
+  {
+    zone: 'watch',
+    matches: (f) => f.startsWith('watch/'),
+    // The Watcher: the one component that subscribes to files or polls.
+    allow: ['core', 'store', 'watch', 'node:'],
+  },
+  {
     zone: 'store',
     matches: (f) => f.startsWith('store/'),
-    allow: ['core', 'storage/*', 'store', 'mirror/*', 'node:'],
+    allow: ['core', 'storage/*', 'store', 'mirror/*', 'snapshot', 'watch', 'node:'],
   },
   {
     zone: 'cli',
