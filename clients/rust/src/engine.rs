@@ -62,7 +62,8 @@ pub struct ChangeRecord {
     pub seq: i64,
     /// The key; `@schema` for a schema change.
     pub key: String,
-    /// `set`, `delete` or `schema`.
+    /// `set`, `delete`, `schema` or `conflict` (format 2: the losing side of a conflict; the
+    /// key's value did not change by it).
     pub op: String,
     /// The value before; None when the key did not exist.
     pub old_value: Option<Value>,
@@ -374,6 +375,10 @@ pub fn plan_undo(tx: &WriteTx<'_>, target: Option<i64>, force: bool) -> Result<U
     let mut changes = Vec::new();
     let mut schema = None;
     for r in records {
+        // A conflict record changed no value: there is nothing to put back.
+        if r.op == "conflict" {
+            continue;
+        }
         if r.op == "schema" {
             let later = tx.last_revision_of(&r.key)?;
             if !force && later != revision {

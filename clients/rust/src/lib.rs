@@ -40,4 +40,4 @@ pub use store::{
 };
 
 /// The spec version this client implements (`**Spec version X.Y.Z**` in spec/SPEC.md).
-pub const SPEC_VERSION: &str = "1.0.0";
+pub const SPEC_VERSION: &str = "1.1.0";

@@ -16,7 +16,7 @@ use crate::clock::{iso_time, system_ms, ZERO_TEXT};
 use crate::errors::{ErrorCode, PsmcError, Result};
 
 /// The on-disk format this code reads and writes (`PRAGMA user_version`).
-pub const FORMAT_VERSION: i64 = 1;
+pub const FORMAT_VERSION: i64 = 2;
 /// `PRAGMA application_id`: "PSMC" in ASCII.
 pub const APPLICATION_ID: i64 = 0x5053_4D43;
 
@@ -57,6 +57,32 @@ pub const MIGRATIONS: &[&str] = &[
     doc      TEXT    NOT NULL,
     revision INTEGER NOT NULL
   );
+  ",
+    /* 1 → 2: the mirror's bookkeeping (meta) and conflict records in history.
+    SQLite cannot change a CHECK constraint in place, so history is rebuilt. */
+    "
+  CREATE TABLE meta (
+    name  TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE history_v2 (
+    revision   INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    key        TEXT    NOT NULL,
+    op         TEXT    NOT NULL CHECK (op IN ('set', 'delete', 'schema', 'conflict')),
+    old_value  TEXT,
+    new_value  TEXT,
+    source     TEXT    NOT NULL,
+    at         TEXT    NOT NULL,
+    note       TEXT,
+    PRIMARY KEY (revision, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO history_v2 (revision, seq, key, op, old_value, new_value, source, at, note)
+    SELECT revision, seq, key, op, old_value, new_value, source, at, note FROM history;
+  DROP INDEX history_by_key;
+  DROP TABLE history;
+  ALTER TABLE history_v2 RENAME TO history;
+  CREATE INDEX history_by_key ON history (key, revision);
   ",
 ];
 
@@ -461,6 +487,11 @@ impl Storage {
         read_schema_revision(&self.conn, &self.location)
     }
 
+    /// A bookkeeping value of the `meta` table (format 2), or None.
+    pub fn read_meta(&self, name: &str) -> Result<Option<String>> {
+        read_meta(&self.conn, &self.location, name)
+    }
+
     /// The state, every row and the schema, in one consistent read transaction.
     pub fn read_all(&self) -> Result<(StoreState, Vec<StoredRow>, Option<StoredSchema>)> {
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(|e| self.map(e))?;
@@ -531,6 +562,11 @@ fn list_rows(conn: &Connection, loc: &Path, prefix: &str) -> Result<Vec<StoredRo
 fn read_schema(conn: &Connection, loc: &Path) -> Result<Option<StoredSchema>> {
     let mut st = conn.prepare_cached("SELECT doc, revision FROM schema_doc WHERE id = 1").map_err(|e| map_sqlite_error(e, loc))?;
     st.query_row([], |r| Ok(StoredSchema { doc: r.get(0)?, revision: r.get(1)? })).optional().map_err(|e| map_sqlite_error(e, loc))
+}
+
+fn read_meta(conn: &Connection, loc: &Path, name: &str) -> Result<Option<String>> {
+    let mut st = conn.prepare_cached("SELECT value FROM meta WHERE name = ?1").map_err(|e| map_sqlite_error(e, loc))?;
+    st.query_row([name], |r| r.get(0)).optional().map_err(|e| map_sqlite_error(e, loc))
 }
 
 fn read_schema_revision(conn: &Connection, loc: &Path) -> Result<i64> {
@@ -630,5 +666,45 @@ impl WriteTx<'_> {
     /// Every stored row.
     pub fn all_rows(&self) -> Result<Vec<StoredRow>> {
         list_rows(self.conn, self.location, "")
+    }
+    /// A bookkeeping value (mirror state, settings): not versioned, not in history.
+    pub fn read_meta(&self, name: &str) -> Result<Option<String>> {
+        read_meta(self.conn, self.location, name)
+    }
+    /// Sets (or, with None, removes) a bookkeeping value.
+    pub fn write_meta(&self, name: &str, value: Option<&str>) -> Result<()> {
+        let r = match value {
+            None => self.conn.execute("DELETE FROM meta WHERE name = ?1", [name]),
+            Some(v) => self
+                .conn
+                .execute("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [name, v]),
+        };
+        r.map(|_| ()).map_err(|e| self.map(e))
+    }
+    /// The encoded value `key` had just after the commit of `revision` (from history), or None
+    /// when it did not exist then: the base of the mirror's 3-way merge.
+    pub fn value_at(&self, key: &str, revision: i64) -> Result<Option<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT op, new_value FROM history WHERE key = ?1 AND revision <= ?2 AND op IN ('set', 'delete')
+                 ORDER BY revision DESC, seq DESC LIMIT 1",
+            )
+            .map_err(|e| self.map(e))?;
+        let r: Option<(String, Option<String>)> =
+            st.query_row(params![key, revision], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(|e| self.map(e))?;
+        Ok(match r {
+            Some((op, v)) if op != "delete" => v,
+            _ => None,
+        })
+    }
+    /// The distinct keys with set/delete records after `revision`.
+    pub fn keys_changed_after(&self, revision: i64) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT DISTINCT key FROM history WHERE revision > ?1 AND op IN ('set', 'delete')")
+            .map_err(|e| self.map(e))?;
+        let rows = st.query_map([revision], |r| r.get::<_, String>(0)).map_err(|e| self.map(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.map(e))
     }
 }

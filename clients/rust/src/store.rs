@@ -657,18 +657,51 @@ impl Store {
         self.resolve_or(key, None)
     }
 
+    /// Like [`Store::resolve`] with the caller's default. Walks the layers from the top and
+    /// stops at the first that has a value, so a key set in the store costs one `SELECT`
+    /// (the result equals `explain_or(key, default).resolved`, and a bad env value fails).
     pub fn resolve_or(&self, key: &str, default: Option<&Value>) -> Result<Resolved> {
-        let e = self.explain_or(key, default)?;
-        if e.resolved.layer == Some(Layer::Env) {
-            if let Some(l) = e.layers.iter().find(|l| l.layer == Layer::Env) {
-                if l.error.is_some() {
-                    if let Some((_, Err(err))) = self.env_candidate(key)? {
-                        return Err(err);
-                    }
-                }
+        self.ensure_open()?;
+        assert_key(key)?;
+        // explain checks the caller's default whatever wins; so does this.
+        let caller = match default {
+            None => None,
+            Some(d) => Some(checked(d.clone(), Some(key))?),
+        };
+        let found = |layer: Layer, value: Value, source: String| Resolved {
+            key: key.to_string(),
+            value: Some(value),
+            found: true,
+            layer: Some(layer),
+            revision: 0,
+            source: Some(source),
+            updated_at: None,
+        };
+        if let Some(o) = self.overrides.get(key) {
+            return Ok(found(Layer::Override, o.clone(), "process override".into()));
+        }
+        if let Some((variable, r)) = self.env_candidate(key)? {
+            return r.map(|v| found(Layer::Env, v, format!("env:{}", variable)));
+        }
+        for i in 0..self.slots.len() {
+            if let Some(row) = self.read_slot(i, key)? {
+                return Ok(Resolved {
+                    revision: row.revision,
+                    updated_at: Some(row.updated_at),
+                    ..found(self.slots[i].layer, decode_stored(&row.value)?, row.source)
+                });
             }
         }
-        Ok(e.resolved)
+        if let Some(d) = self.defaults.get(key) {
+            return Ok(found(Layer::Default, d.clone(), "shipped default".into()));
+        }
+        if let Some(sd) = self.compiled_schema()?.as_ref().and_then(|s| s.default_for(key).cloned()) {
+            return Ok(found(Layer::Default, sd, "schema default".into()));
+        }
+        if let Some(c) = caller {
+            return Ok(found(Layer::Caller, c, "caller's default".into()));
+        }
+        Ok(Resolved { key: key.to_string(), value: None, found: false, layer: None, revision: 0, source: None, updated_at: None })
     }
 
     /// Every layer's candidate for `key`, which one won, and why. A bad env value is

@@ -96,7 +96,7 @@ fn foreign_and_newer_databases_are_refused() {
     let s = open(t2.path());
     s.set("a", 1, SetOptions::default()).unwrap();
     drop(s);
-    rusqlite::Connection::open(t2.path().join("psmc.db")).unwrap().execute_batch("PRAGMA user_version = 2;").unwrap();
+    rusqlite::Connection::open(t2.path().join("psmc.db")).unwrap().execute_batch("PRAGMA user_version = 3;").unwrap();
     assert_eq!(Store::open(OpenOptions { dir: Some(t2.path().into()), ..Default::default() }).unwrap_err().code(), "PSMC_FORMAT_TOO_NEW");
 }
 
@@ -245,4 +245,28 @@ fn contention_between_processes() {
     let store = open(t.path());
     assert_eq!(store.get("counter").unwrap(), Some(Value::from(800)));
     assert_eq!(store.revision().unwrap(), 801);
+}
+
+/// Format 2: conflict records are listed in history and skipped by undo.
+#[test]
+fn undo_skips_conflict_records() {
+    let t = TempDir::new();
+    let store = open(t.path());
+    store.set("a", 1, SetOptions::default()).unwrap();
+    let raw = rusqlite::Connection::open(t.path().join("psmc.db")).unwrap();
+    raw.execute_batch(
+        "BEGIN IMMEDIATE;
+         INSERT INTO history VALUES (2, 0, 'a', 'conflict', '5', '1', 'file', '2026-01-01T00:00:00.000Z-0000', NULL);
+         UPDATE state SET revision = 2;
+         COMMIT;",
+    )
+    .unwrap();
+    let h = store.history(Some("a"), Default::default()).unwrap();
+    assert_eq!(h[0].op, "conflict");
+    assert_eq!(h[0].old_value, Some(Value::from(5)));
+    let c = store.undo(psmc::UndoOptions { revision: Some(2), ..Default::default() }).unwrap();
+    assert!(c.changes.is_empty());
+    assert_eq!(store.get("a").unwrap(), Some(Value::from(1)));
+    let meta: i64 = raw.query_row("SELECT count(*) FROM meta", [], |r| r.get(0)).unwrap();
+    assert_eq!(meta, 0);
 }
