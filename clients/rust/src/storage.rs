@@ -503,6 +503,9 @@ impl Storage {
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: all of its effects commit, or none.
+    /// (`Transaction::new_unchecked(…, Immediate)` is rusqlite's
+    /// `transaction_with_behavior(Immediate)` on a shared `&Connection`; dropping it on an
+    /// error rolls back.)
     pub fn write<T>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<T>) -> Result<T> {
         if self.read_only {
             return Err(PsmcError::new(

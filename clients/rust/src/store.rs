@@ -326,6 +326,12 @@ pub struct Store {
     schema_cache: RefCell<Option<(i64, Option<Arc<CompiledSchema>>)>>,
 }
 
+// A handle may move between threads (each thread should own its own handle).
+const _: fn() = || {
+    fn is_send<T: Send>() {}
+    is_send::<Store>();
+};
+
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("info", &self.info).finish_non_exhaustive()
