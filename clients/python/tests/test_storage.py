@@ -70,7 +70,7 @@ def test_wal_synchronous_and_layout(tmp_path):
     try:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert con.execute("PRAGMA application_id").fetchone()[0] == 0x50534D43
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 2
         state = con.execute("SELECT revision, clock, store_id, created_at FROM state").fetchone()
         assert state[0] == 1
         assert len(state[2]) == 36 and state[2][14] == "4"
@@ -217,3 +217,103 @@ def test_values_returned_are_copies(tmp_path):
 def test_lazy_package_import():
     code = "import sys, psmc; assert 'sqlite3' not in sys.modules and 'psmc.store' not in sys.modules; psmc.open_store; assert 'psmc.store' in sys.modules"
     subprocess.check_call([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=SRC))
+
+
+_FORMAT_1 = """
+PRAGMA application_id = 1347636547;
+CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL, clock TEXT NOT NULL,
+  store_id TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE entries (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, type TEXT NOT NULL,
+  revision INTEGER NOT NULL, updated_at TEXT NOT NULL, source TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE history (revision INTEGER NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL,
+  op TEXT NOT NULL CHECK (op IN ('set', 'delete', 'schema')), old_value TEXT, new_value TEXT,
+  source TEXT NOT NULL, at TEXT NOT NULL, note TEXT, PRIMARY KEY (revision, seq)) WITHOUT ROWID;
+CREATE INDEX history_by_key ON history (key, revision);
+CREATE TABLE schema_doc (id INTEGER PRIMARY KEY CHECK (id = 1), doc TEXT NOT NULL, revision INTEGER NOT NULL);
+INSERT INTO state VALUES (1, 2, '2026-01-01T00:00:00.001Z-0000', 'b5e1c7a2-0000-4000-8000-000000000001',
+  '2026-01-01T00:00:00.000Z');
+INSERT INTO entries VALUES ('a', '2', 'integer', 2, '2026-01-01T00:00:00.001Z-0000', 'cli');
+INSERT INTO history VALUES (1, 0, 'a', 'set', NULL, '1', 'cli', '2026-01-01T00:00:00.000Z-0000', NULL);
+INSERT INTO history VALUES (2, 0, 'a', 'set', '1', '2', 'cli', '2026-01-01T00:00:00.001Z-0000', 'n');
+PRAGMA user_version = 1;
+"""
+
+
+def test_format_1_store_is_migrated_to_format_2(tmp_path):
+    db = tmp_path / "psmc.db"
+    con = sqlite3.connect(str(db))
+    con.executescript(_FORMAT_1)
+    con.close()
+    with open_store(dir=str(tmp_path), env={}) as s:
+        assert s.get("a") == 2
+        assert [(r.revision, r.old_value, r.new_value, r.note) for r in s.history("a")] == [
+            (2, 1, 2, "n"),
+            (1, None, 1, None),
+        ]
+    con = sqlite3.connect(str(db))
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master ORDER BY name")]
+        assert "meta" in names and "history_v2" not in names and "history_by_key" in names
+        sql = con.execute("SELECT sql FROM sqlite_master WHERE name = 'history'").fetchone()[0]
+        assert "'conflict'" in sql
+        # The rebuilt table takes conflict records.
+        con.execute(
+            "INSERT INTO history VALUES (3, 0, 'a', 'conflict', '5', '2', 'file', '2026-01-01T00:00:00.002Z-0000', NULL)"
+        )
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_new_store_has_the_format_2_ddl_of_the_reference(tmp_path):
+    """The DDL is the TypeScript text (src/storage/sqlite/migrations.ts), so sqlite_master matches."""
+    from psmc.migrations import MIGRATIONS, statements
+
+    with open_store(dir=str(tmp_path), env={}) as s:
+        s.set("a", 1)
+    ref = sqlite3.connect(":memory:")
+    for m in MIGRATIONS:
+        for stmt in statements(m):
+            ref.execute(stmt)
+    con = sqlite3.connect(str(tmp_path / "psmc.db"))
+    try:
+        q = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+        assert con.execute(q).fetchall() == ref.execute(q).fetchall()
+    finally:
+        con.close()
+        ref.close()
+
+
+def test_conflict_records_are_listed_and_skipped_by_undo(tmp_path):
+    from psmc.engine import ConflictNote, commit_changes, prepare_changes
+
+    with open_store(dir=str(tmp_path), env={}, source="t") as s:
+        s.set("a", 1)
+        s.set("b", 1)
+    from psmc.storage import SqliteStorage
+
+    st = SqliteStorage(str(tmp_path / "psmc.db"))
+    try:
+        prepared = prepare_changes([{"op": "set", "key": "b", "value": 2}])
+        note = ConflictNote("a", "9", "1", "file", "lost to the store")
+        r = st.write(lambda tx: commit_changes(tx, prepared, 1767225600000, "file", lambda tx: None, None, [note]))
+        assert r.revision == 3 and [(c.key, c.op, c.seq) for c in r.records] == [("b", "set", 0), ("a", "conflict", 1)]
+        # A commit of conflict records alone takes a revision too.
+        r = st.write(lambda tx: commit_changes(tx, [], 1767225600000, "file", lambda tx: None, None, [note]))
+        assert r.revision == 4 and [c.op for c in r.records] == ["conflict"]
+    finally:
+        st.close()
+    with open_store(dir=str(tmp_path), env={}, source="t") as s:
+        h = s.history("a")
+        assert [(c.revision, c.op, c.old_value, c.new_value, c.source, c.note) for c in h[:2]] == [
+            (4, "conflict", 9, 1, "file", "lost to the store"),
+            (3, "conflict", 9, 1, "file", "lost to the store"),
+        ]
+        # Undo of a conflict-only revision changes nothing.
+        c = s.undo()
+        assert c.changes == [] and s.get("a") == 1
+        # Undo of revision 3 reverts b only; a keeps its value.
+        c = s.undo(revision=3)
+        assert [(x.key, x.op) for x in c.changes] == [("b", "set")]
+        assert s.get("b") == 1 and s.get("a") == 1

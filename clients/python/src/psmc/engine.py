@@ -108,9 +108,18 @@ def _conflict(key, current, expected):
     )
 
 
-def commit_changes(tx, changes, wall_ms, source, schema_of, note=None):
+class ConflictNote(_Record):
+    """A losing value to record with a commit (op ``conflict``, §history.record): the key's value
+    did not change by it. ``lost``/``won`` are encoded values or None (absent)."""
+
+    __slots__ = ("key", "lost", "won", "source", "note")
+
+
+def commit_changes(tx, changes, wall_ms, source, schema_of, note=None, conflicts=()):
     """Applies a prepared batch: CAS and schema checks, then (when anything changes) the next
-    revision and clock, one history record per change. No-op changes record nothing."""
+    revision and clock, one history record per change. No-op changes record nothing.
+    ``conflicts`` (:class:`ConflictNote`) are appended as ``conflict`` records after the
+    changes; they alone also take a revision."""
     state = tx.read_state()
     schema = schema_of(tx)
     effective = []
@@ -126,7 +135,7 @@ def commit_changes(tx, changes, wall_ms, source, schema_of, note=None):
         elif old is None:
             continue
         effective.append((c, old))
-    if not effective:
+    if not effective and not conflicts:
         return CommitResult(state.revision, state.clock, [], {}, state.revision)
     revision = state.revision + 1
     at = format_hlc(next_hlc(parse_hlc(state.clock), wall_ms))
@@ -156,6 +165,10 @@ def commit_changes(tx, changes, wall_ms, source, schema_of, note=None):
         else:
             tx.put_row(row)
         tx.append_change(record)
+    for c in conflicts:
+        record = StoredChange(revision, len(records), c.key, "conflict", c.lost, c.won, c.source, at, c.note)
+        tx.append_change(record)
+        records.append(record)
     tx.write_state(revision, at)
     return CommitResult(revision, at, records, rows, state.revision)
 
@@ -204,6 +217,9 @@ def plan_undo(tx, target, force):
     changes = []
     schema = None
     for r in records:
+        # A conflict record changed no value: there is nothing to put back.
+        if r.op == "conflict":
+            continue
         if r.op == "schema":
             later = tx.last_revision_of(r.key)
             if not force and later != revision:

@@ -112,3 +112,19 @@ class WriteTx(object):  # documentation of the surface; adapters duck-type it
 
     def all_rows(self):
         raise NotImplementedError
+
+    def read_meta(self, name):
+        """A bookkeeping value (mirror state, settings), or None when unset. Not versioned, not in history."""
+        raise NotImplementedError
+
+    def write_meta(self, name, value):
+        """Sets (or, with None, removes) a bookkeeping value."""
+        raise NotImplementedError
+
+    def value_at(self, key, revision):
+        """The encoded value ``key`` had just after the commit of ``revision`` (from history), or None."""
+        raise NotImplementedError
+
+    def keys_changed_after(self, revision):
+        """The distinct keys with set/delete records after ``revision``."""
+        raise NotImplementedError

@@ -9,8 +9,8 @@ src/storage/sqlite/adapter.ts and errors.ts).
   (``NORMAL`` with durability ``normal``).
 - The database file is created 0600 before SQLite opens it; a file of 1–511
   bytes is refused as PSMC_CORRUPT (SQLite would read it as empty and write over it).
-- application_id / user_version are checked on open; format 1 is created (or
-  migrated) inside one BEGIN IMMEDIATE transaction.
+- application_id / user_version are checked on open; format 2 is created (or
+  migrated, format 1 → 2 rebuilding history) inside one BEGIN IMMEDIATE transaction.
 """
 import os
 import sqlite3
@@ -184,6 +184,30 @@ class _Tx(object):
 
     def all_rows(self):
         return self._s.list_rows("")
+
+    def read_meta(self, name):
+        return self._s.read_meta(name)
+
+    def write_meta(self, name, value):
+        if value is None:
+            self._db.execute("DELETE FROM meta WHERE name = ?", (name,))
+        else:
+            self._db.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    def value_at(self, key, revision):
+        r = self._db.execute(
+            "SELECT op, new_value FROM history WHERE key = ? AND revision <= ? AND op IN ('set', 'delete') "
+            "ORDER BY revision DESC, seq DESC LIMIT 1",
+            (key, revision),
+        ).fetchone()
+        return None if r is None or r[0] == "delete" else r[1]
+
+    def keys_changed_after(self, revision):
+        cur = self._db.execute("SELECT DISTINCT key FROM history WHERE revision > ? AND op IN ('set', 'delete')", (revision,))
+        return [r[0] for r in cur.fetchall()]
 
 
 class SqliteStorage(object):
@@ -363,6 +387,10 @@ class SqliteStorage(object):
     def read_schema(self):
         r = self._db.execute("SELECT doc, revision FROM schema_doc WHERE id = 1").fetchone()
         return None if r is None else StoredSchema(r[0], r[1])
+
+    def read_meta(self, name):
+        r = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if r is None else r[0]
 
     def read_all(self):
         """``(state, rows, schema)`` read in one consistent read transaction."""
