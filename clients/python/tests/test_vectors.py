@@ -252,7 +252,26 @@ def run_pure(op, i):
         return env_name(s(i, "prefix"), s(i, "key"))
     if op == "env.variable":
         return env_variable_for(s(i, "prefix"), s(i, "key"))
+    if op.startswith("mirror."):
+        return run_mirror(op, i)
     raise AssertionError("unknown pure op %r" % op)
+
+
+def run_mirror(op, i):
+    """The mirror codec ops (shapes: test/mirror/codecs-vectors.test.ts)."""
+    from psmc.mirror import DELETE, codec_for
+
+    codec = codec_for(s(i, "format"))
+    if op == "mirror.render":
+        return codec.render([(k, json.loads(v)) for k, v in i["entries"]])
+    if op == "mirror.parse":
+        p = codec.parse(s(i, "text"))
+        entries = [[k, stringify(v)] for k, v in p.values.items()]
+        return {"entries": entries} if p.header is None else {"entries": entries, "version": p.header["version"]}
+    if op == "mirror.update":
+        changes = [(k, DELETE if v is None else json.loads(v)) for k, v in i["changes"]]
+        return codec.update(s(i, "text"), changes)
+    raise AssertionError("unknown mirror op %r" % op)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,433 @@
+"""What the three mirror codecs share (spec/sections/mirror-format.md; TypeScript:
+src/mirror/codecs/common.ts, render.ts, types.ts): positions, the header line, errors that carry
+line and column, the key and value checks, canonical entries and the span-edit engine of
+§mirror.update. Pure: text in, text or values out.
+
+Offsets are indexes into a Python ``str`` (code points), so a column is simply the distance from
+the start of the line, as §mirror.parse counts it.
+"""
+import re
+
+from ..errors import PsmcError
+from ..keys import assert_key, is_valid_key, key_error
+from ..value import encode_checked, js_quote
+
+#: The mirror format version this implementation writes and reads.
+MIRROR_VERSION = 1
+
+#: The file name of the mirror in each format.
+MIRROR_FILES = {"json": "config.json", "toml": "config.toml", "yaml": "config.yaml"}
+
+#: The header text after the comment marker (``// `` in JSONC, ``# `` in TOML and YAML).
+HEADER_TEXT = (
+    "psmc mirror v%d: edit freely; saved changes merge into the store. Docs: spec/sections/mirror-format.md"
+    % MIRROR_VERSION
+)
+
+
+class _Delete(object):
+    __slots__ = ()
+
+    def __repr__(self):
+        return "DELETE"
+
+
+#: The value of a change that removes its key (``update(text, [("a", DELETE)])``).
+DELETE = _Delete()
+
+
+class ParsedMirror(object):
+    """What ``parse`` found: ``values`` (key → value, in file order) and ``header``
+    (``{"version": 1}``, or None when line 1 is no header)."""
+
+    __slots__ = ("values", "header")
+
+    def __init__(self, values, header):
+        self.values = values
+        self.header = header
+
+    def __repr__(self):
+        return "ParsedMirror(values=%r, header=%r)" % (self.values, self.header)
+
+
+class Entry(object):
+    """One top-level entry of a parsed file and where its text lies (``start``: the key's first
+    character; ``end``: just after the value)."""
+
+    __slots__ = ("key", "value", "encoded", "start", "end", "comma")
+
+    def __init__(self, key, value, encoded, start, end, comma=-1):
+        self.key = key
+        self.value = value
+        self.encoded = encoded
+        self.start = start
+        self.end = end
+        self.comma = comma
+
+
+class Layout(object):
+    __slots__ = ("entries", "header", "open", "close")
+
+    def __init__(self, entries, header, open_at=-1, close_at=-1):
+        self.entries = entries
+        self.header = header
+        self.open = open_at
+        self.close = close_at
+
+
+# ---------------------------------------------------------------------------
+# Positions
+
+
+def position(text, offset):
+    """1-based ``(line, column)`` of ``offset``; the column counts code points."""
+    end = min(max(offset, 0), len(text))
+    line = text.count("\n", 0, end) + 1
+    return line, end - (text.rfind("\n", 0, end) + 1) + 1
+
+
+def line_start(text, offset):
+    return 0 if offset <= 0 else text.rfind("\n", 0, offset) + 1
+
+
+def line_end(text, offset):
+    """Offset of the ``\\n`` ending the line holding ``offset``, or ``len(text)``."""
+    i = text.find("\n", offset)
+    return len(text) if i == -1 else i
+
+
+def newline_of(text):
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+_BLANK = re.compile(r"[ \t\r]*\Z")
+_BLANKS = re.compile(r"[ \t]*")
+
+
+def is_blank(s):
+    return _BLANK.match(s) is not None
+
+
+def is_space(s):
+    """JavaScript's ``/^\\s*$/``."""
+    return s.strip() == "" if s else True
+
+
+# ---------------------------------------------------------------------------
+# Errors
+
+
+def parse_error(text, offset, what, hint, extra=None):
+    line, column = position(text, offset)
+    details = dict(extra or {})
+    details["line"] = line
+    details["column"] = column
+    return PsmcError("PSMC_PARSE", "%s (line %d, column %d)." % (what, line, column), hint, details)
+
+
+def parse_error_at(line, column, what, hint, cause=None):
+    return PsmcError(
+        "PSMC_PARSE", "%s (line %d, column %d)." % (what, line, column), hint, {"line": line, "column": column}, cause
+    )
+
+
+def check_key(name, text, offset):
+    """Raises the key error of §key with the entry's position added, unless ``name`` is a legal key."""
+    if is_valid_key(name):
+        return
+    e = key_error(name)
+    line, column = position(text, offset)
+    details = dict(e.details)
+    details.update({"key": name, "line": line, "column": column})
+    raise PsmcError(
+        e.code,
+        "%s A top-level name of the mirror is a key (line %d, column %d)." % (e.message, line, column),
+        e.hint,
+        details,
+    )
+
+
+def check_value(value, key, text, offset):
+    """``(checked value, encoded text)``; a §value.limits failure gets the entry's position."""
+    try:
+        return encode_checked(value, key)
+    except PsmcError as e:
+        line, column = position(text, offset)
+        details = dict(e.details)
+        details.update({"key": key, "line": line, "column": column})
+        raise PsmcError(e.code, "%s (line %d, column %d)" % (e.message, line, column), e.hint, details, e)
+
+
+def duplicate_error(text, name, first_offset, second_offset, key=None):
+    """The error for a name given twice in one mapping, naming both lines."""
+    a_line, a_col = position(text, first_offset)
+    b_line, b_col = position(text, second_offset)
+    if key is None:
+        what = "The key %s" % js_quote(name)
+    else:
+        what = "The member %s in the value of key %s" % (js_quote(name), js_quote(key))
+    return PsmcError(
+        "PSMC_PARSE",
+        "%s appears twice: on line %d (column %d) and on line %d (column %d)." % (what, a_line, a_col, b_line, b_col),
+        "Keep one of the two entries and delete the other.",
+        {
+            "key": name if key is None else key,
+            "line": b_line,
+            "column": b_col,
+            "firstLine": a_line,
+            "firstColumn": a_col,
+        },
+    )
+
+
+def depth_error(text, offset, key):
+    """PSMC_VALUE_INVALID for nesting deeper than the value rules allow."""
+    line, column = position(text, offset)
+    details = {} if key is None else {"key": key}
+    details.update({"line": line, "column": column})
+    return PsmcError(
+        "PSMC_VALUE_INVALID",
+        "A value nests deeper than 64 levels (line %d, column %d)." % (line, column),
+        "Flatten the value; at most 64 nested arrays/objects are allowed.",
+        details,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The header
+
+
+_HEADER_RES = {}
+
+
+def read_header(text, marker):
+    """Reads the header from line 1 (§mirror.header): ``{"version": n}`` or None. Raises
+    PSMC_FORMAT_TOO_NEW for a newer version and PSMC_PARSE for version 0."""
+    first = text[: line_end(text, 0)]
+    rx = _HEADER_RES.get(marker)
+    if rx is None:
+        rx = _HEADER_RES[marker] = re.compile(r"[ \t]*%s[ \t]*psmc mirror v([0-9]+)(?![0-9A-Za-z_])" % re.escape(marker))
+    m = rx.match(first)
+    if m is None:
+        return None
+    digits = m.group(1)
+    column = m.start() + len(m.group(0)) - len(digits)
+    version = int(digits)
+    if version > MIRROR_VERSION:
+        raise PsmcError(
+            "PSMC_FORMAT_TOO_NEW",
+            "The mirror file says it is psmc mirror v%s; this psmc reads v%d (line 1, column %d)."
+            % (digits, MIRROR_VERSION, column),
+            "Upgrade psmc, or delete the file to have it written again from the store.",
+            {"line": 1, "column": column, "version": version},
+        )
+    if version < 1:
+        raise parse_error_at(
+            1,
+            column,
+            "The header names mirror version %s, which does not exist" % digits,
+            'Write "psmc mirror v%d" in the header, or delete the header line.' % MIRROR_VERSION,
+        )
+    return {"version": version}
+
+
+def split_bom(text):
+    """``(bom, rest)``: a leading byte order mark is kept by update and ignored by parse."""
+    return ("\ufeff", text[1:]) if text[:1] == "\ufeff" else ("", text)
+
+
+def to_parsed(layout):
+    values = {}
+    for e in layout.entries:
+        values[e.key] = e.value
+    return ParsedMirror(values, layout.header)
+
+
+def check_duplicates(text, entries):
+    seen = {}
+    for e in entries:
+        first = seen.get(e.key)
+        if first is not None:
+            raise duplicate_error(text, e.key, first, e.start)
+        seen[e.key] = e.start
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+
+
+def canonical_entries(entries):
+    """Checks keys (§key) and values (§value.limits; -0 becomes 0) and sorts by key. A key given
+    twice is PSMC_USAGE. ``entries``: ``(key, value)`` pairs or a mapping."""
+    if isinstance(entries, dict):
+        entries = list(entries.items())
+    seen = set()
+    out = []
+    for pair in entries:
+        key, value = pair
+        assert_key(key)
+        if key in seen:
+            raise PsmcError("PSMC_USAGE", "The key %s is given twice." % js_quote(key), "Give each key once.", {"key": key})
+        seen.add(key)
+        out.append((key, encode_checked(value, key)[0]))
+    out.sort(key=lambda p: p[0])
+    return out
+
+
+def holds_null(v):
+    """True when the value holds null at any depth."""
+    if v is None:
+        return True
+    if isinstance(v, (list, tuple)):
+        return any(holds_null(x) for x in v)
+    if isinstance(v, dict):
+        return any(holds_null(x) for x in v.values())
+    return False
+
+
+# ---------------------------------------------------------------------------
+# Update
+
+
+def _changes_list(changes):
+    if isinstance(changes, dict):
+        return list(changes.items())
+    out = []
+    for c in changes:
+        if isinstance(c, dict):
+            out.append((c.get("key"), c["value"] if "value" in c else DELETE))
+        else:
+            key, value = c
+            out.append((key, value))
+    return out
+
+
+def check_changes(changes):
+    """Checks the changes as a batch would: legal keys, legal values, no key twice; sorted by key.
+    Each result is ``(key, value, encoded)``; ``value`` is DELETE for a removal."""
+    seen = set()
+    out = []
+    for key, value in _changes_list(changes):
+        assert_key(key)
+        if key in seen:
+            raise PsmcError(
+                "PSMC_USAGE",
+                "The key %s appears twice in one mirror update." % js_quote(key),
+                "Give each key once per update.",
+                {"key": key},
+            )
+        seen.add(key)
+        if value is DELETE:
+            out.append((key, DELETE, None))
+        else:
+            checked, text = encode_checked(value, key)
+            out.append((key, checked, text))
+    out.sort(key=lambda c: c[0])
+    return out
+
+
+def run_update(text, changes, editor):
+    """Applies changes one at a time in key order (§mirror.update), scanning the text again after
+    each edit so every edit sees exact positions."""
+    items = check_changes(changes)
+    bom, t = split_bom(text)
+    layout = editor.scan(t)
+    for key, value, encoded in items:
+        index = -1
+        for i, e in enumerate(layout.entries):
+            if e.key == key:
+                index = i
+                break
+        current = layout.entries[index] if index >= 0 else None
+        if value is DELETE:
+            if current is None:
+                continue
+            nxt = editor.remove(t, layout, index)
+        elif current is not None:
+            if current.encoded == encoded:
+                continue
+            nxt = editor.replace(t, layout, index, value)
+        else:
+            nxt = editor.insert(t, layout, key, value)
+        try:
+            layout = editor.scan(nxt)
+        except PsmcError as e:
+            raise PsmcError(
+                "PSMC_INTERNAL",
+                "Updating the mirror for key %s produced text that does not parse." % js_quote(key),
+                "This is a bug in psmc; please report it with the file. Deleting the file makes psmc write it again.",
+                {"key": key},
+                e,
+            )
+        t = nxt
+    return bom + t
+
+
+def is_sorted(entries):
+    """True when the keys are in strictly ascending byte order (0 or 1 entries count as sorted)."""
+    for i in range(1, len(entries)):
+        if not entries[i - 1].key < entries[i].key:
+            return False
+    return True
+
+
+def indent_at(text, offset):
+    """The whitespace before ``offset`` on its line when only whitespace precedes it, else the
+    line's leading blanks."""
+    before = text[line_start(text, offset) : offset]
+    m = _BLANKS.match(before)
+    return m.group(0)
+
+
+def indent_rest(s, indent, nl):
+    """Prefixes every line after the first with ``indent`` (line breaks written as ``nl``)."""
+    if "\n" not in s:
+        return s
+    return (nl + indent).join(s.split("\n"))
+
+
+def remove_lines(text, start, end):
+    """Removes entry text [start, end) line-wise (TOML and YAML): when nothing but blanks shares
+    its lines, the whole lines go; otherwise only the entry and the blanks after it."""
+    ls = line_start(text, start)
+    le = line_end(text, end)
+    if is_blank(text[ls:start]) and is_blank(text[end:le]):
+        return text[:ls] + text[le + 1 if le < len(text) else le :]
+    e = end
+    while e < len(text) and text[e] in " \t":
+        e += 1
+    return text[:start] + text[e:]
+
+
+def insert_lines(text, layout, key, entry_text, is_comment_line):
+    """Inserts a new entry as whole lines (TOML and YAML, §mirror.update). ``entry_text(indent,
+    nl)`` gives the entry's text with later lines indented."""
+    nl = newline_of(text)
+    entries = layout.entries
+    if not entries:
+        base = text + nl if text and not text.endswith("\n") else text
+        return base + entry_text("", nl) + nl
+    sorted_ = is_sorted(entries)
+    first = entries[0]
+    if sorted_ and key < first.key:
+        indent = indent_at(text, first.start)
+        at = line_start(text, first.start)
+        # Go above the comment lines right over the first entry: they describe it and stay with it.
+        while at > 0:
+            prev = line_start(text, at - 1)
+            if prev == 0 and layout.header is not None:
+                break
+            if not is_comment_line(text[prev : at - 1]):
+                break
+            at = prev
+        return text[:at] + indent + entry_text(indent, nl) + nl + text[at:]
+    p = entries[-1]
+    if sorted_:
+        for e in entries:
+            if e.key < key:
+                p = e
+    indent = indent_at(text, p.start)
+    le = line_end(text, p.end)
+    if le == len(text):
+        return text + nl + indent + entry_text(indent, nl)
+    return text[: le + 1] + indent + entry_text(indent, nl) + nl + text[le + 1 :]
