@@ -11,7 +11,7 @@ Normative behaviour: spec/SPEC.md; the TypeScript implementation is the referenc
 from .errors import ERROR_CODES, PsmcError
 
 __version__ = "0.1.0"
-SPEC_VERSION = "1.0.0"
+SPEC_VERSION = "1.1.0"
 
 _LAZY = {
     "open_store": "store",

@@ -204,6 +204,7 @@ class _Parser(object):
         self.n = len(text)
         self.pos = 0
         self.nesting = 0
+        self.flow_outer = None
 
     # -- errors and positions ------------------------------------------------
 
@@ -286,8 +287,18 @@ class _Parser(object):
 
     def document(self):
         p, ind = self.next_content(0)
-        if p < self.n and self.text[p] == "%":
-            self.err("Directives (%YAML, %TAG) are not used in the mirror file", p)
+        directives = False
+        while p < self.n and ind == 0 and self.text[p] == "%":
+            # As the TypeScript codec: %YAML is refused, other directives (%TAG) pass (tags are refused anyway).
+            if self.text.startswith("%YAML", p) and self.ch(p + 5) in (" ", "\t", "\n", "\r", ""):
+                self.err("Directives (%YAML, %TAG) are not used in the mirror file", self.text.find("%"))
+            directives = True
+            q = p
+            while not self.is_break(q):
+                q += 1
+            p, ind = self.next_content(q)
+        if directives and not (p < self.n and ind == 0 and self.text[p : p + 3] == "---"):
+            self.err("Missing directives-end indicator line", p)
         if p < self.n and ind == 0 and self.text[p : p + 3] == "---" and self.ch(p + 3) in (" ", "\t", "\n", "\r", ""):
             q = self.end_of_line_void(p + 3)
             if q < 0:
@@ -296,9 +307,17 @@ class _Parser(object):
                     self.skip_blanks(p + 3),
                 )
             p, ind = self.next_content(q)
+            if p < self.n and self.text[p : p + 3] == "---" and self.is_doc_marker(p):
+                self.err("The file holds more than one YAML document", p)
+            if p >= self.n or self.is_doc_marker(p):
+                # As the TypeScript codec: an explicit document with no content is an empty scalar,
+                # not the empty store (the spec reads "---" alone as the empty store).
+                self.err("The top level of the file is not a block mapping", q)
         root = None
         if p < self.n and not self.is_doc_marker(p):
             root, p, ind = self.block_node(p, -1, True)
+        elif p < self.n and root is None and self.text[p : p + 3] == "...":
+            self.err("The top level of the file is not a block mapping", p)
         if p < self.n:
             if self.is_doc_marker(p) and self.text[p : p + 3] == "...":
                 q = self.end_of_line_void(p + 3)
@@ -337,10 +356,10 @@ class _Parser(object):
         nxt, ind = self.next_content(r)
         return node, nxt, ind
 
-    def trailing_error(self, q):
+    def trailing_error(self, q, value_at=None):
         r = self.skip_blanks(q)
         if self.ch(r) == ":":
-            self.err("Nested mappings are not allowed in compact mappings", r)
+            self.err("Nested mappings are not allowed in compact mappings", r if value_at is None else value_at)
         self.err("Unexpected text after a value", r)
 
     def key_here(self, p):
@@ -395,7 +414,7 @@ class _Parser(object):
             if nxt >= self.n or ind < m or self.is_doc_marker(nxt):
                 break
             if ind > m:
-                self.err("Bad indentation of a mapping entry", nxt)
+                self.err("Bad indentation of a mapping entry", line_start(self.text, nxt))
             p = nxt
         self.nesting -= 1
         return node, nxt, ind
@@ -411,7 +430,7 @@ class _Parser(object):
             if nxt >= self.n or ind < m or self.is_doc_marker(nxt):
                 break
             if ind > m:
-                self.err("Bad indentation of a sequence entry", nxt)
+                self.err("Bad indentation of a sequence entry", line_start(self.text, nxt))
             if not (self.ch(nxt) == "-" and self.ch(nxt + 1) in (" ", "\t", "\n", "\r", "")):
                 break
             p = nxt
@@ -460,7 +479,7 @@ class _Parser(object):
         self.attach(node, props)
         r = self.end_of_line_void(e)
         if r < 0:
-            self.trailing_error(e)
+            self.trailing_error(e, q)
         nxt, ind = self.next_content(r)
         return node, node.end, nxt, ind
 
@@ -470,7 +489,6 @@ class _Parser(object):
         node.anchor = props[0] if props[0] is not None else node.anchor
         node.tag = props[1] if props[1] is not None else node.tag
         node.props_at = props[2]
-        node.start = min(node.start, props[2])
 
     def properties(self, p):
         """``&anchor`` and ``!tag`` before a node: ``((anchor, tag, offset), next offset)``."""
@@ -600,7 +618,7 @@ class _Parser(object):
             if i >= self.n:
                 if single_line:
                     raise _NotHere()
-                self.err('Missing closing %squote' % q, p)
+                self.err('Missing closing %squote' % q, self.n)
             c = self.text[i]
             if c == q:
                 if q == "'" and self.ch(i + 1) == "'":
@@ -647,13 +665,13 @@ class _Parser(object):
                     ls = j
                     j = self.skip_blanks(j)
                     if j >= self.n:
-                        self.err('Missing closing %squote' % q, p)
+                        self.err('Missing closing %squote' % q, self.n)
                     if self.ch(j) in ("\r", "\n"):
                         breaks += 1
                         continue
                     break
                 if (j - ls) <= m and not (self.ch(j) == q and m < 0) or self.is_doc_marker(ls) and j == ls:
-                    self.err('Missing closing %squote' % q, p)
+                    self.err('Missing closing %squote' % q, i)
                 out.append("\n" * breaks if breaks else " ")
                 i = j
                 continue
@@ -767,6 +785,9 @@ class _Parser(object):
         opening = self.text[p]
         closing = "]" if opening == "[" else "}"
         self.enter(p)
+        outer = self.flow_outer is None
+        if outer:
+            self.flow_outer = closing
         node = _Node("seq" if opening == "[" else "map", p)
         node.flow = True
         i = p + 1
@@ -778,7 +799,7 @@ class _Parser(object):
                 i += 1
                 break
             if c == "":
-                self.err("Flow collection is never closed: %s is expected" % js_quote(closing), p)
+                self.err("Flow collection is never closed: %s is expected" % js_quote(closing), self.n)
             if c == ",":
                 if need_item:
                     self.err("Unexpected , in flow %s" % ("sequence" if opening == "[" else "mapping"), i)
@@ -829,6 +850,8 @@ class _Parser(object):
             need_item = False
         node.end = i
         self.nesting -= 1
+        if outer:
+            self.flow_outer = None
         return node, i
 
     def flow_space(self, i, m, opened):
@@ -847,7 +870,9 @@ class _Parser(object):
                 while self.ch(i) == " ":
                     i += 1
                 d = self.ch(i)
-                if d not in ("", "\n", "\r", "#", "\t") and (i - ls) <= m:
+                # The closing bracket of the outermost collection may sit at the indent of its key.
+                closing_ok = d == self.flow_outer and (i - ls) >= m
+                if d not in ("", "\n", "\r", "#", "\t") and (i - ls) <= m and not closing_ok:
                     self.err(
                         "Flow sequence in block collection must be sufficiently indented and end with a %s"
                         % ("]" if self.ch(opened) == "[" else "}"),
