@@ -31,7 +31,7 @@ import { MIGRATIONS } from '../src/storage/sqlite/migrations.js';
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const ROOT = resolve(HERE, '..', '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
-const CLI = join(ROOT, 'bin', 'psmc.js');
+const CLI = join(ROOT, 'bin', 'psmc.cjs');
 const WORKER = join(HERE, 'increment-worker.js');
 
 const SIZES = [10, 1_000, 10_000, 100_000] as const;
@@ -312,12 +312,12 @@ function timeSets(
 
 function coldStart(dir: string, key: string): Record<string, unknown> {
   if (!existsSync(CLI)) {
-    row('cli: psmc get cold start @100k', 'CLI missing (bin/psmc.js)', 'ratio ≤ 1.5 vs node -e ""', 'n/a');
+    row('cli: psmc get cold start @100k', 'CLI missing (bin/psmc.cjs)', 'ratio ≤ 1.5 vs node -e ""', 'n/a');
     return { status: 'CLI missing' };
   }
   const runPsmc = (): { ms: number; ok: boolean; out: string; err: string } => {
     const t0 = now();
-    const r = spawnSync(process.execPath, ['bin/psmc.js', 'get', key, '--store', dir], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['bin/psmc.cjs', 'get', key, '--store', dir], { cwd: ROOT, encoding: 'utf8' });
     const ms = msSince(t0);
     return { ms, ok: r.status === 0, out: r.stdout ?? '', err: r.stderr ?? r.error?.message ?? '' };
   };

@@ -24,6 +24,15 @@ export interface PreparedChange {
   readonly expectRevision?: number;
 }
 
+/** A losing value to record with a commit (op `conflict`): the value did not change by it. */
+export interface ConflictNote {
+  readonly key: string;
+  readonly lost: string | null;
+  readonly won: string | null;
+  readonly source: string;
+  readonly note: string;
+}
+
 export interface WriteContext {
   /** Wall-clock reading for the commit, in ms since the epoch. */
   readonly wallMs: number;
@@ -33,6 +42,8 @@ export interface WriteContext {
   readonly schemaOf: (tx: WriteTx) => CompiledSchema | undefined;
   /** Recorded with each change (e.g. `undo of revision 12`). */
   readonly note?: string;
+  /** Conflict records to append to the commit (the mirror's merge); they alone also take a revision. */
+  readonly conflicts?: readonly ConflictNote[];
 }
 
 export interface CommitResult {
@@ -147,7 +158,8 @@ export function commitChanges(tx: WriteTx, changes: readonly PreparedChange[], c
     }
     effective.push({ c, old });
   }
-  if (effective.length === 0) {
+  const conflicts = ctx.conflicts ?? [];
+  if (effective.length === 0 && conflicts.length === 0) {
     return { revision: state.revision, at: state.clock, records: [], rows: new Map(), previousRevision: state.revision };
   }
   const revision = state.revision + 1;
@@ -182,6 +194,21 @@ export function commitChanges(tx: WriteTx, changes: readonly PreparedChange[], c
     if (row === undefined) tx.deleteRow(record.key);
     else tx.putRow(row);
     tx.appendChange(record);
+  }
+  for (const c of conflicts) {
+    const record: StoredChange = {
+      revision,
+      seq: records.length,
+      key: c.key,
+      op: 'conflict',
+      oldValue: c.lost,
+      newValue: c.won,
+      source: c.source,
+      at,
+      note: c.note,
+    };
+    tx.appendChange(record);
+    records.push(record);
   }
   tx.writeState(revision, at);
   return { revision, at, records, rows, previousRevision: state.revision };

@@ -124,6 +124,12 @@ export interface StoragePort {
   /** The state and every row, read in one consistent read transaction. */
   readAll(): { state: StoreState; rows: StoredRow[]; schema: StoredSchema | undefined };
   write<T>(fn: (tx: WriteTx) => T): T;
+  /**
+   * Runs `fn` in a read transaction: one consistent view, no write lock. `fn`
+   * must only read (the tx object is shared with `write`; writing would try to
+   * upgrade the lock).
+   */
+  read<T>(fn: (tx: WriteTx) => T): T;
   /** Runs an integrity check; returns the problems found (empty when healthy). */
   checkIntegrity(): string[];
   close(): void;

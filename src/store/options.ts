@@ -7,6 +7,7 @@ import type { ChangeRecord } from '../core/change.js';
 import type { WallClock } from '../core/clock.js';
 import type { JsonValue } from '../core/value.js';
 import type { SchemaDocument } from '../core/schema.js';
+import type { MirrorStatus } from '../mirror/mirror.js';
 
 /** The layers a value can come from, highest first. */
 export type { LayerName } from '../core/layers.js';
@@ -104,6 +105,13 @@ export interface OpenOptions {
    * @default false
    */
   readOnly?: boolean;
+  /**
+   * Keep the store's plaintext mirror file (`config.json`) true in both
+   * directions: export after commits, import hand edits. `false` leaves the
+   * file alone for this handle (other handles and processes still sync it).
+   * @default true
+   */
+  mirror?: boolean;
 }
 
 export interface SetOptions {
@@ -195,6 +203,28 @@ export interface StoreInfo {
   readonly writeLayer: 'project' | 'user';
   readonly user: { readonly dir: string; readonly database: string } | undefined;
   readonly project: { readonly dir: string; readonly database: string } | undefined;
+}
+
+/** What `status()` reports. */
+export interface StoreStatus {
+  /** The write store's directory and layer. */
+  readonly dir: string;
+  readonly layer: 'project' | 'user';
+  /** False until the first write creates the store. */
+  readonly exists: boolean;
+  readonly database: string;
+  readonly revision: number;
+  /** The plaintext mirror; undefined when the store does not exist or the mirror is off for this handle. */
+  readonly mirror:
+    | (MirrorStatus & {
+        /** The last failure of a background sync (e.g. the directory is read-only), if any. */
+        readonly syncError?: string;
+      })
+    | undefined;
+  readonly snapshots: string;
+  readonly imports: string;
+  /** How many conflict records history holds (losing sides of conflicting changes). */
+  readonly conflicts: number;
 }
 
 export type { SchemaDocument };

@@ -21,6 +21,8 @@ import type { CommitResult } from '../core/engine.js';
 import type { StoredRow, WriteTx } from '../core/port.js';
 import { compileSchema, parseSchemaDocument, type CompiledSchema } from '../core/schema.js';
 import { SqliteStorage } from '../storage/sqlite/adapter.js';
+import { Mirror, type MirrorStatus, type SyncResult } from '../mirror/mirror.js';
+import type { WallClock } from '../core/clock.js';
 
 export interface CachedEntry {
   /** Deep-frozen: callers share it. */
@@ -36,6 +38,9 @@ export const ABSENT: unique symbol = Symbol('psmc.absent');
 
 /** Cached reads between two clock readings within one synchronous turn (see ensureFresh). */
 const READS_PER_CLOCK = 63;
+
+/** Reads look at the mirror file (one stat) at most this often (§mirror.detect). */
+export const MIRROR_CHECK_MS = 50;
 
 /** More changed keys than this since the last look and the whole cache is dropped instead. */
 const EVICT_LIMIT = 1000;
@@ -84,6 +89,11 @@ export class SharedStore {
     this.#turnPending = false;
   };
   #lastCheck = Number.NEGATIVE_INFINITY;
+  #lastMirrorCheck = Number.NEGATIVE_INFINITY;
+  /** The plaintext mirror, once a handle with the mirror on has opened this store. */
+  mirror: Mirror | undefined;
+  /** Called inside a mirror import's transaction before it applies a hand edit (automatic snapshot). */
+  beforeImport: (() => void) | undefined;
   #dataVersion: number;
   #knownRevision: number;
   #schema: { revision: number; compiled: CompiledSchema | undefined } | undefined;
@@ -134,6 +144,10 @@ export class SharedStore {
     const now = performance.now();
     if (now - this.#lastCheck < freshnessMs) return;
     this.#lastCheck = now;
+    if (this.mirror !== undefined && now - this.#lastMirrorCheck >= MIRROR_CHECK_MS) {
+      this.#lastMirrorCheck = now;
+      if (this.mirror.changedOnDisk()) this.syncMirrorQuietly();
+    }
     const dv = this.storage.dataVersion();
     if (dv === this.#dataVersion) return;
     this.#dataVersion = dv;
@@ -208,6 +222,50 @@ export class SharedStore {
     return compiled;
   }
 
+  /** Turns the mirror on for this store (first handle that wants it), and syncs it once. */
+  enableMirror(clock: WallClock): void {
+    if (this.mirror !== undefined) return;
+    this.mirror = new Mirror({
+      dir: this.dir,
+      storage: this.storage,
+      clock,
+      schemaIn: (tx) => this.schemaIn(tx),
+      applyCommit: (r) => this.applyCommit(r),
+      beforeImport: () => this.beforeImport?.(),
+    });
+    try {
+      if (this.mirror.needsSync()) this.syncMirrorQuietly();
+    } catch (e) {
+      this.mirror.lastBackgroundError = e;
+    }
+  }
+
+  /**
+   * Syncs the mirror, keeping (not throwing) failures: reads and writes go on
+   * from the database whatever the file holds; status() reports the failure.
+   */
+  syncMirrorQuietly(): SyncResult | undefined {
+    const m = this.mirror;
+    if (m === undefined) return undefined;
+    try {
+      const r = m.sync();
+      m.lastBackgroundError = undefined;
+      return r;
+    } catch (e) {
+      m.lastBackgroundError = e;
+      return undefined;
+    }
+  }
+
+  /** Before a write: import a hand edit saved since the last look, so the write merges with it. */
+  beforeWrite(): void {
+    if (this.mirror?.changedOnDisk() === true) this.syncMirrorQuietly();
+  }
+
+  mirrorStatus(): MirrorStatus | undefined {
+    return this.mirror?.status();
+  }
+
   readonly #listeners = new Set<(revision: number) => void>();
 
   /**
@@ -226,6 +284,7 @@ export class SharedStore {
     if (result.records.length === 0) return;
     try {
       this.#applyCommit(result);
+      this.mirror?.scheduleExport();
     } finally {
       for (const l of this.#listeners) l(result.revision);
     }
@@ -292,6 +351,10 @@ export function releaseShared(shared: SharedStore): void {
   shared.refs--;
   if (shared.refs <= 0 && registry.get(shared.registryKey) === shared) {
     registry.delete(shared.registryKey);
-    shared.storage.close();
+    try {
+      shared.mirror?.close();
+    } finally {
+      shared.storage.close();
+    }
   }
 }

@@ -37,6 +37,7 @@ import type {
   Resolved,
   SetOptions,
   StoreInfo,
+  StoreStatus,
   UndoOptions,
 } from './options.js';
 import { parseExport, type ExportDocument } from './export.js';
@@ -67,6 +68,7 @@ const OPTION_NAMES = new Set([
   'freshnessMs',
   'clock',
   'readOnly',
+  'mirror',
 ]);
 
 function freezeDeep<T>(v: T): T {
@@ -119,6 +121,7 @@ export class Store {
   readonly #freshnessMs: number;
   readonly #clock: WallClock;
   readonly #readOnly: boolean;
+  readonly #mirror: boolean;
   readonly #sharedOptions: { durability: 'full' | 'normal'; busyTimeoutMs: number; readOnly: boolean };
   #closed = false;
 
@@ -142,6 +145,7 @@ export class Store {
     if (!(this.#freshnessMs >= 0 && this.#freshnessMs <= 10_000)) throw new RangeError('freshnessMs must be between 0 and 10000');
     this.#clock = options.clock ?? systemClock;
     this.#readOnly = options.readOnly ?? false;
+    this.#mirror = options.mirror ?? true;
     this.#sharedOptions = {
       durability: options.durability ?? 'full',
       busyTimeoutMs: options.busyTimeoutMs ?? 10_000,
@@ -212,7 +216,10 @@ export class Store {
 
   /** Opens the slot's database when it exists. */
   #tryAttach(slot: Slot): void {
-    if (slot.shared === undefined && existsSync(slot.file)) slot.shared = acquireShared(slot.dir, slot.file, this.#sharedOptions);
+    if (slot.shared === undefined && existsSync(slot.file)) {
+      slot.shared = acquireShared(slot.dir, slot.file, this.#sharedOptions);
+      if (this.#mirror && !this.#readOnly) slot.shared.enableMirror(this.#clock);
+    }
   }
 
   /** The write slot's database, created on first write. */
@@ -227,6 +234,7 @@ export class Store {
     if (slot.shared === undefined) {
       ensureDir(slot.dir);
       slot.shared = acquireShared(slot.dir, slot.file, this.#sharedOptions);
+      if (this.#mirror) slot.shared.enableMirror(this.#clock);
     }
     slot.shared.storage.configure(this.#sharedOptions.durability, this.#sharedOptions.busyTimeoutMs);
     return slot.shared;
@@ -478,6 +486,7 @@ export class Store {
       }
     }
     const shared = this.#writeShared();
+    shared.beforeWrite();
     const result = shared.storage.write((tx) =>
       commitChanges(tx, prepared, { wallMs: this.#clock(), source: src, schemaOf: (t) => shared.schemaIn(t), ...(note === undefined ? {} : { note }) }),
     );
@@ -601,6 +610,68 @@ export class Store {
     }
     const source = options.source ?? (options.file === undefined ? undefined : `import:${basename(options.file)}`);
     return this.#commit(prepareChanges(changes), source);
+  }
+
+  /**
+   * Where everything is and how it stands: the database, the plaintext mirror
+   * (in sync, pending export, or holding an invalid hand edit — with the error),
+   * the snapshots and imports folders, the revision, and recorded conflicts.
+   */
+  status(): StoreStatus {
+    this.#ensureOpen();
+    this.#tryAttach(this.#write);
+    const shared = this.#write.shared;
+    const dir = this.#write.dir;
+    const mirror = shared?.mirrorStatus();
+    const background = shared?.mirror?.lastBackgroundError;
+    return {
+      dir,
+      layer: this.#write.layer,
+      exists: shared !== undefined,
+      database: this.#write.file,
+      revision: shared?.storage.readState().revision ?? 0,
+      mirror:
+        mirror === undefined
+          ? undefined
+          : { ...mirror, ...(background === undefined ? {} : { syncError: (background as Error).message }) },
+      snapshots: join(dir, 'snapshots'),
+      imports: join(dir, 'imports'),
+      conflicts: shared === undefined ? 0 : shared.storage.countConflicts(),
+    };
+  }
+
+  /**
+   * Imports a pending hand edit of the mirror file and exports pending
+   * changes, now. Returns when to try again if the file is mid-save. The
+   * Watcher calls this when the file changes; `get()`/`set()` do it on their
+   * own within the documented bounds.
+   */
+  syncMirror(): { retryInMs?: number; error?: { code: string; message: string } } {
+    this.#ensureOpen();
+    this.#tryAttach(this.#write);
+    const r = this.#write.shared?.syncMirrorQuietly();
+    if (r === undefined) return {};
+    return {
+      ...(r.retryInMs === undefined ? {} : { retryInMs: r.retryInMs }),
+      ...(r.error === undefined ? {} : { error: { code: r.error.code, message: r.error.message } }),
+    };
+  }
+
+  /** Switches the mirror format of the write store (`off` stops mirroring); the old file stays. */
+  setMirrorFormat(format: 'json' | 'toml' | 'yaml' | 'off'): void {
+    if (!['json', 'toml', 'yaml', 'off'].includes(format)) throw new TypeError(`mirror format must be json, toml, yaml or off, received ${JSON.stringify(format)}`);
+    const shared = this.#writeShared();
+    shared.enableMirror(this.#clock);
+    shared.mirror?.setFormat(format);
+  }
+
+  /**
+   * Calls `listener(revision)` after each commit made through this process on
+   * the write store. For the Watcher; prefer `watch()`.
+   */
+  onLocalCommit(listener: (revision: number) => void): () => void {
+    this.#ensureOpen();
+    return this.#writeShared().onLocalCommit(listener);
   }
 
   /** Checks the integrity of every open database; returns the problems found. */

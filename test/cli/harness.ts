@@ -13,7 +13,7 @@ import type { TestContext } from 'node:test';
 
 /** The repository root (tests run from dist/test/cli/). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const BIN = join(ROOT, 'bin', 'psmc.js');
+export const BIN = join(ROOT, 'bin', 'psmc.cjs');
 
 export interface Result {
   readonly status: number | null;

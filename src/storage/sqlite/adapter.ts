@@ -138,6 +138,7 @@ type Statements = {
   deleteMeta: Stmt;
   valueAt: Stmt;
   keysAfter: Stmt;
+  conflicts: Stmt;
 };
 
 export class SqliteStorage implements StoragePort {
@@ -147,6 +148,7 @@ export class SqliteStorage implements StoragePort {
   readonly #stmts: Statements;
   readonly #tx: WriteTx;
   readonly #runWrite: Database.Transaction<(fn: (tx: WriteTx) => unknown) => unknown>;
+  readonly #runRead: Database.Transaction<(fn: (tx: WriteTx) => unknown) => unknown>;
   #closed = false;
   #durability: 'full' | 'normal';
   #busyTimeoutMs: number;
@@ -245,6 +247,7 @@ export class SqliteStorage implements StoragePort {
          ORDER BY revision DESC, seq DESC LIMIT 1`,
       ),
       keysAfter: s(`PLUCK:SELECT DISTINCT key FROM history WHERE revision > ? AND op IN ('set', 'delete')`),
+      conflicts: s(`PLUCK:SELECT count(*) FROM history WHERE op = 'conflict'`),
     };
     this.#stmts = lazyStatements(db, sqls) as Statements;
     const st = this.#stmts;
@@ -286,6 +289,7 @@ export class SqliteStorage implements StoragePort {
       keysChangedAfter: (revision) => st.keysAfter.all(revision) as string[],
     };
     this.#runWrite = db.transaction((fn: (tx: WriteTx) => unknown) => fn(this.#tx));
+    this.#runRead = this.#runWrite;
   }
 
   /** Refuses SQLite files that belong to something else. */
@@ -406,6 +410,11 @@ export class SqliteStorage implements StoragePort {
     return this.#stmts.schema.get() as StoredSchema | undefined;
   }
 
+  /** How many conflict records history holds. */
+  countConflicts(): number {
+    return this.#stmts.conflicts.get() as number;
+  }
+
   readMeta(name: string): string | undefined {
     return (this.#stmts.meta.get(name) as string | undefined) ?? undefined;
   }
@@ -441,6 +450,16 @@ export class SqliteStorage implements StoragePort {
     }
     try {
       return this.#runWrite.immediate(fn) as T;
+    } catch (e) {
+      throw mapSqliteError(e, this.location);
+    }
+  }
+
+  read<T>(fn: (tx: WriteTx) => T): T {
+    this.#ensureOpen();
+    try {
+      // A deferred transaction (plain BEGIN): a snapshot for reading, no write lock.
+      return this.#runRead.deferred(fn) as T;
     } catch (e) {
       throw mapSqliteError(e, this.location);
     }
