@@ -29,6 +29,7 @@ export const COMMANDS: Readonly<Record<string, string>> = {
   init: 'Create a project store (.psmc/) in a directory',
   schema: "Show, set or clear the store's JSON Schema",
   revision: 'Print the store revision',
+  snapshot: 'Create, list, show, diff, restore or delete snapshots of the store',
   help: 'Show help for psmc or for a command',
 };
 
@@ -208,6 +209,7 @@ const LOADERS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   init: () => import('./commands/init.js'),
   schema: () => import('./commands/schema.js'),
   revision: () => import('./commands/revision.js'),
+  snapshot: () => import('./commands/snapshot.js'),
 };
 
 async function loadCommand(name: string): Promise<CommandModule> {
