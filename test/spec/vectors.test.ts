@@ -12,6 +12,7 @@
  *   `<id> <reason>` per line. A listed case that passes fails the run, and so
  *   does a listed id that no vector has.
  */
+import { mergeMirror } from '../../src/core/merge.js';
 import { codecFor, type MirrorFormat } from '../../src/mirror/codecs/index.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -307,6 +308,26 @@ function runPure(op: string, i: Obj): Result {
         value: v === null ? undefined : (JSON.parse(v) as JsonValue),
       }));
       return value(codecFor(str(i, 'format') as MirrorFormat).update(str(i, 'text'), changes));
+    }
+    case 'mirror.merge': {
+      const base = i['base'] as Record<string, string | null>;
+      const theirs = i['theirs'] as Record<string, string>;
+      const ours = i['ours'] as Record<string, { valueJson: string | null; timeMs: number; source: string }>;
+      const own = (o: object, k: string): boolean => Object.hasOwn(o, k);
+      const r = mergeMirror({
+        keys: [...Object.keys(base), ...Object.keys(theirs), ...Object.keys(ours)],
+        theirs: new Map(Object.entries(theirs)),
+        base: (k) => (own(base, k) ? (base[k] ?? null) : null),
+        ours: (k) => {
+          const o = own(ours, k) ? ours[k] : undefined;
+          return o === undefined ? { text: null, timeMs: 0, source: 'file' } : { text: o.valueJson, timeMs: o.timeMs, source: o.source };
+        },
+        fileTimeMs: i['fileTimeMs'] as number,
+      });
+      return value({
+        apply: r.apply.map((a) => [a.key, a.text]),
+        conflicts: r.conflicts.map((c) => ({ key: c.key, winner: c.winner, lostJson: c.lost, wonJson: c.won, loserSource: c.loserSource })),
+      });
     }
     default:
       throw new Error(`unknown pure op ${JSON.stringify(op)}`);
