@@ -30,6 +30,7 @@ export const COMMANDS: Readonly<Record<string, string>> = {
   schema: "Show, set or clear the store's JSON Schema",
   revision: 'Print the store revision',
   snapshot: 'Create, list, show, diff, restore or delete snapshots of the store',
+  watch: 'Print changes as they happen, by any process (until Ctrl-C)',
   help: 'Show help for psmc or for a command',
 };
 
@@ -210,6 +211,7 @@ const LOADERS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   schema: () => import('./commands/schema.js'),
   revision: () => import('./commands/revision.js'),
   snapshot: () => import('./commands/snapshot.js'),
+  watch: () => import('./commands/watch.js'),
 };
 
 async function loadCommand(name: string): Promise<CommandModule> {
