@@ -85,7 +85,7 @@ const RULES: readonly Rule[] = [
     zone: 'index',
     matches: (f) => f === 'index.ts',
     // Re-exports only.
-    allow: ['core', 'store'],
+    allow: ['core', 'store', 'watch', 'snapshot', 'mirror/*'],
   },
 ];
 
@@ -158,11 +158,11 @@ function blankNonCode(src: string): string {
 // The lookbehind skips member calls such as `mirror.import('a.json')`.
 const IMPORT_PATTERNS: readonly RegExp[] = [
   // import x from '...'; import { a } from '...'; import type { T } from '...'; export * from '...'
-  /(?<![.\w$])(?:import|export)\s+[^'";]*?\bfrom\s*(['"])([^'"\n]+)\1/g,
+  /(?<![.\w$-])(?:import|export)\s+[^'";]*?\bfrom\s*(['"])([^'"\n]+)\1/g,
   // import '...';
-  /(?<![.\w$])import\s*(['"])([^'"\n]+)\1/g,
+  /(?<![.\w$-])import\s*(['"])([^'"\n]+)\1/g,
   // import('...') and require('...')
-  /(?<![.\w$])(?:import|require)\s*\(\s*(['"])([^'"\n]+)\1\s*\)/g,
+  /(?<![.\w$-])(?:import|require)\s*\(\s*(['"])([^'"\n]+)\1\s*\)/g,
 ];
 // `await import(name)` and the like; a method named `import(...)` is not matched.
 const COMPUTED_DYNAMIC_IMPORT = /(?:\bawait|\breturn|[=(,:?])\s*import\s*\(\s*(?!['"])/g;

@@ -12,6 +12,10 @@
  * store.close();
  */
 export { openStore, Store } from './store/store.js';
+export { Watcher } from './watch/watcher.js';
+export type { WatchEvent, WatchOptions } from './watch/watcher.js';
+export type { SnapshotInfo, SnapshotList, SnapshotDocument, SnapshotSettings } from './snapshot/index.js';
+export type { MirrorStatus, MirrorError, MirrorState } from './mirror/mirror.js';
 export type {
   OpenOptions,
   SetOptions,
@@ -24,6 +28,7 @@ export type {
   UndoOptions,
   Commit,
   StoreInfo,
+  StoreStatus,
 } from './store/options.js';
 export type { ExportDocument, ExportEntry } from './store/export.js';
 export type { ChangeRecord, ChangeRequest, ChangeOp } from './core/change.js';

@@ -19,7 +19,7 @@ export interface SnapshotHost {
     readonly writeLayer: 'project' | 'user';
   };
   exportData(): ExportDocument;
-  importData(doc: unknown, options: { replace?: boolean; source?: string }): Commit;
+  importData(doc: unknown, options: { replace?: boolean; source?: string; snapshot?: boolean }): Commit;
   revision(): number;
 }
 

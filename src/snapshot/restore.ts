@@ -54,6 +54,7 @@ export function restoreSnapshot(host: SnapshotHost, name: string, options: Resto
     protect: found,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
-  const commit = host.importData(toExportDocument(doc), { replace: true, source });
+  // The before-restore snapshot above is the import's snapshot: no second one.
+  const commit = host.importData(toExportDocument(doc), { replace: true, source, snapshot: false });
   return { name: found, commit, autoSnapshot: auto };
 }

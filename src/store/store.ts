@@ -41,6 +41,22 @@ import type {
   UndoOptions,
 } from './options.js';
 import { parseExport, type ExportDocument } from './export.js';
+import { Watcher, type WatchEvent, type WatchOptions } from '../watch/watcher.js';
+import { watchHostOf } from '../watch/host.js';
+import {
+  autoSnapshot,
+  createSnapshot,
+  deleteSnapshot,
+  diffSnapshots,
+  listSnapshots,
+  readSnapshot,
+  resolveSettings,
+  restoreSnapshot,
+  type SnapshotDocument,
+  type SnapshotInfo,
+  type SnapshotList,
+  type SnapshotSettings,
+} from '../snapshot/index.js';
 
 /** A store directory that may not exist yet: it is created by the first write. */
 interface Slot {
@@ -124,6 +140,10 @@ export class Store {
   readonly #mirror: boolean;
   readonly #sharedOptions: { durability: 'full' | 'normal'; busyTimeoutMs: number; readOnly: boolean };
   #closed = false;
+  readonly #watchers = new Set<Watcher>();
+  #autoPending = false;
+  #autoTimer: NodeJS.Immediate | undefined;
+  #autoRun: (() => void) | undefined;
 
   constructor(options: OpenOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('openStore options must be an object');
@@ -218,8 +238,15 @@ export class Store {
   #tryAttach(slot: Slot): void {
     if (slot.shared === undefined && existsSync(slot.file)) {
       slot.shared = acquireShared(slot.dir, slot.file, this.#sharedOptions);
-      if (this.#mirror && !this.#readOnly) slot.shared.enableMirror(this.#clock);
+      if (this.#mirror && !this.#readOnly) this.#enableMirror(slot.shared);
     }
+  }
+
+  #enableMirror(shared: SharedStore): void {
+    // A hand edit is an import: an automatic snapshot first (inside the import's transaction,
+    // so it shows the store just before the edit is applied).
+    shared.beforeImport ??= () => autoSnapshot(this, 'before-import', this.snapshotSettings(), { source: 'file' });
+    shared.enableMirror(this.#clock);
   }
 
   /** The write slot's database, created on first write. */
@@ -234,7 +261,7 @@ export class Store {
     if (slot.shared === undefined) {
       ensureDir(slot.dir);
       slot.shared = acquireShared(slot.dir, slot.file, this.#sharedOptions);
-      if (this.#mirror) slot.shared.enableMirror(this.#clock);
+      if (this.#mirror) this.#enableMirror(slot.shared);
     }
     slot.shared.storage.configure(this.#sharedOptions.durability, this.#sharedOptions.busyTimeoutMs);
     return slot.shared;
@@ -491,6 +518,7 @@ export class Store {
       commitChanges(tx, prepared, { wallMs: this.#clock(), source: src, schemaOf: (t) => shared.schemaIn(t), ...(note === undefined ? {} : { note }) }),
     );
     shared.applyCommit(result);
+    if (result.records.length > 0) this.#maybeAutoSnapshot(result.revision);
     return toCommit(result);
   }
 
@@ -595,9 +623,10 @@ export class Store {
    * Merges an export document (or a flat object of key → value) into the
    * write store as one batch. With `replace`, keys absent from the document
    * are deleted. All or nothing. The source defaults to `import:<file name>`
-   * when `file` is given, else to the handle's source.
+   * when `file` is given, else to the handle's source. An automatic
+   * `before-import` snapshot is taken first unless `snapshot: false`.
    */
-  importData(doc: unknown, options: { replace?: boolean; source?: string; file?: string } = {}): Commit {
+  importData(doc: unknown, options: { replace?: boolean; source?: string; file?: string; snapshot?: boolean } = {}): Commit {
     this.#ensureOpen();
     const values = parseExport(doc, options.file);
     const changes: ChangeRequest[] = [];
@@ -609,7 +638,11 @@ export class Store {
       }
     }
     const source = options.source ?? (options.file === undefined ? undefined : `import:${basename(options.file)}`);
-    return this.#commit(prepareChanges(changes), source);
+    const prepared = prepareChanges(changes);
+    if (options.snapshot !== false && this.#write.shared !== undefined && prepared.length > 0) {
+      autoSnapshot(this, 'before-import', this.snapshotSettings(), { source: source ?? this.#source });
+    }
+    return this.#commit(prepared, source);
   }
 
   /**
@@ -649,7 +682,10 @@ export class Store {
   syncMirror(): { retryInMs?: number; error?: { code: string; message: string } } {
     this.#ensureOpen();
     this.#tryAttach(this.#write);
-    const r = this.#write.shared?.syncMirrorQuietly();
+    const shared = this.#write.shared;
+    // Cheap when nothing moved (a stat and a few reads): the Watcher calls this on every poll.
+    if (shared?.mirror === undefined || !shared.mirror.needsSync()) return {};
+    const r = shared.syncMirrorQuietly();
     if (r === undefined) return {};
     return {
       ...(r.retryInMs === undefined ? {} : { retryInMs: r.retryInMs }),
@@ -669,9 +705,119 @@ export class Store {
    * Calls `listener(revision)` after each commit made through this process on
    * the write store. For the Watcher; prefer `watch()`.
    */
-  onLocalCommit(listener: (revision: number) => void): () => void {
+  onLocalCommit(listener: (revision: number) => void): (() => void) | undefined {
     this.#ensureOpen();
-    return this.#writeShared().onLocalCommit(listener);
+    // Subscribing is a read: it never creates the store. Undefined until the store exists.
+    this.#tryAttach(this.#write);
+    return this.#write.shared?.onLocalCommit(listener);
+  }
+
+  /** The mirror file's path (whether or not it exists yet). */
+  get mirrorFile(): string | undefined {
+    this.#tryAttach(this.#write);
+    return this.#write.shared?.mirror?.file;
+  }
+
+  /**
+   * Watches the write store: `callback` gets every change committed from now
+   * on (or after `since`), by any process in any language and by hand edits
+   * of the mirror, in revision order, none skipped or repeated. This is the
+   * one place psmc subscribes to files or polls (spec/sections/watch.md).
+   * Closing the store closes its watchers.
+   * @example const w = store.watch({ prefix: 'display' }, (e) => console.log(e.key, e.newValue)); … w.close();
+   */
+  watch(options: WatchOptions = {}, callback?: (event: WatchEvent) => void): Watcher {
+    this.#ensureOpen();
+    const w = new Watcher(watchHostOf(this), options, callback);
+    this.#watchers.add(w);
+    return w;
+  }
+
+  // ── snapshots (spec/sections/snapshots.md) ──
+
+  /** Takes a named snapshot of the write store (a plaintext JSON file in `snapshots/`). */
+  snapshot(name?: string, options: { overwrite?: boolean } = {}): SnapshotInfo {
+    this.#ensureOpen();
+    return createSnapshot(this, { ...(name === undefined ? {} : { name }), source: this.#source, ...(options.overwrite === undefined ? {} : { overwrite: options.overwrite }) });
+  }
+
+  /** The snapshots, newest first (and files that could not be read, as problems). */
+  snapshots(): SnapshotList {
+    this.#ensureOpen();
+    return listSnapshots(this);
+  }
+
+  readSnapshot(name: string): SnapshotDocument {
+    this.#ensureOpen();
+    return readSnapshot(this, name);
+  }
+
+  /** What changed between two snapshots, or a snapshot and the current store. */
+  diffSnapshots(a: string, b: string = 'current'): ReturnType<typeof diffSnapshots> {
+    this.#ensureOpen();
+    return diffSnapshots(this, a, b);
+  }
+
+  deleteSnapshot(name: string): string {
+    this.#ensureOpen();
+    return deleteSnapshot(this, name);
+  }
+
+  /**
+   * Dials the store back to a snapshot: an automatic `before-restore` snapshot
+   * first, then one batch (source `restore:<name>`) that sets and deletes keys
+   * to match. One revision: `undo()` reverts it. The schema is not restored.
+   */
+  restore(name: string, options: { source?: string } = {}): ReturnType<typeof restoreSnapshot> {
+    this.#ensureOpen();
+    return restoreSnapshot(this, name, { settings: this.snapshotSettings(), ...(options.source === undefined ? {} : { source: options.source }) });
+  }
+
+  /** How many automatic snapshots are kept, and every how many changes one is taken (0: never). */
+  snapshotSettings(): SnapshotSettings {
+    this.#tryAttach(this.#write);
+    const st = this.#write.shared?.storage;
+    const keep = st?.readMeta('snapshots.keep');
+    const every = st?.readMeta('snapshots.every');
+    return resolveSettings({ ...(keep === undefined ? {} : { keep: Number(keep) }), ...(every === undefined ? {} : { every: Number(every) }) });
+  }
+
+  setSnapshotSettings(settings: Partial<SnapshotSettings>): SnapshotSettings {
+    const next = resolveSettings({ ...this.snapshotSettings(), ...settings });
+    this.#writeShared().storage.write((tx) => {
+      tx.writeMeta('snapshots.keep', String(next.keep));
+      tx.writeMeta('snapshots.every', String(next.every));
+    });
+    return next;
+  }
+
+  /** After a commit: every `every` revisions, one automatic snapshot — taken later, never inside set(). */
+  #maybeAutoSnapshot(revision: number): void {
+    if (this.#autoPending) return;
+    const settings = this.snapshotSettings();
+    if (settings.every === 0) return;
+    const shared = this.#write.shared;
+    if (shared === undefined) return;
+    const last = Number(shared.storage.readMeta('snapshots.last_auto') ?? '0');
+    if (revision - last < settings.every) return;
+    this.#autoPending = true;
+    const run = (): void => {
+      this.#autoTimer = undefined;
+      if (!this.#autoPending || this.#closed) return;
+      this.#autoPending = false;
+      const info = autoSnapshot(this, 'every-changes', settings, { source: this.#source });
+      this.#writeShared().storage.write((tx) => tx.writeMeta('snapshots.last_auto', String(info.revision)));
+    };
+    this.#autoRun = run;
+    this.#autoTimer = setImmediate(() => {
+      try {
+        run();
+      } catch (e) {
+        // Off the caller's path: a failed automatic snapshot is reported as a warning, not thrown.
+        process.emitWarning(`automatic snapshot failed: ${(e as Error).message}`, { code: 'PSMC_SNAPSHOT' });
+      }
+    });
+    this.#autoTimer.unref();
   }
 
   /** Checks the integrity of every open database; returns the problems found. */
@@ -688,6 +834,16 @@ export class Store {
   /** Closes the handle. Safe to call twice. */
   close(): void {
     if (this.#closed) return;
+    for (const w of this.#watchers) w.close();
+    this.#watchers.clear();
+    if (this.#autoTimer !== undefined) clearImmediate(this.#autoTimer);
+    if (this.#autoPending && this.#autoRun !== undefined) {
+      try {
+        this.#autoRun();
+      } catch (e) {
+        process.emitWarning(`automatic snapshot failed: ${(e as Error).message}`, { code: 'PSMC_SNAPSHOT' });
+      }
+    }
     this.#closed = true;
     for (const s of this.#slots ?? []) {
       if (s.shared !== undefined) releaseShared(s.shared);

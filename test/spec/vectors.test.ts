@@ -12,6 +12,7 @@
  *   `<id> <reason>` per line. A listed case that passes fails the run, and so
  *   does a listed id that no vector has.
  */
+import { runSnapshotOp } from '../snapshot/vector-ops.js';
 import { mergeMirror } from '../../src/core/merge.js';
 import { codecFor, type MirrorFormat } from '../../src/mirror/codecs/index.js';
 import { test } from 'node:test';
@@ -329,6 +330,11 @@ function runPure(op: string, i: Obj): Result {
         conflicts: r.conflicts.map((c) => ({ key: c.key, winner: c.winner, lostJson: c.lost, wonJson: c.won, loserSource: c.loserSource })),
       });
     }
+    case 'snapshot.name':
+    case 'snapshot.render':
+    case 'snapshot.parse':
+    case 'snapshot.diff':
+      return value(runSnapshotOp(op, i));
     default:
       throw new Error(`unknown pure op ${JSON.stringify(op)}`);
   }

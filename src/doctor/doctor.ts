@@ -1,0 +1,692 @@
+/**
+ * psmc doctor: checks a store directory and, with `repair`, fixes what can be
+ * fixed safely. Every check yields findings `{check, ok, severity, message,
+ * hint, repaired?}`.
+ *
+ * Checks, per store directory:
+ * - `database`: the database opens (a damaged file is reported as PSMC_CORRUPT
+ *   by openStore, which doctor catches) and passes SQLite's integrity check.
+ * - `mirror`: the plaintext mirror parses and validates (no pending invalid
+ *   hand edit), and is in step with the database.
+ * - `schema`: every stored value satisfies the store's schema.
+ * - `snapshots`: every file in snapshots/ is a readable snapshot.
+ * - `permissions`: store dir and snapshots/, imports/ 0700; psmc.db, -wal,
+ *   -shm, the mirror file and snapshot files 0600 (not checked on Windows).
+ * - `temp-files`: temp files left by a crashed writer (`.*.psmc-tmp-*` in the
+ *   store dir and snapshots/, snapshot temp files, import claims).
+ * - `imports`: files waiting in imports/.
+ *
+ * Repairs (only with `repair`; each says exactly what it did in `actions`):
+ * - A damaged database is never deleted: `psmc.db` (and its -wal/-shm) is
+ *   moved aside to `psmc.db.corrupt-<UTC timestamp>` (-wal/-shm keep their
+ *   suffix, so the trio still opens together), a fresh store is created, the
+ *   newest snapshot that parses is restored into it (values and schema,
+ *   source `restore:<name>`), and the mirror file's values are merged on top
+ *   (source `repair:mirror`); the mirror file then gets the keys it lacked.
+ *   History before the repair stays in the moved-aside file. When the
+ *   database still opens but fails the integrity check, its readable values
+ *   are carried over instead of a snapshot's (source `repair:database`).
+ * - Permissions: chmod to the modes above.
+ * - Temp files older than a minute: deleted.
+ * - Pending imports: imported now (processImports).
+ * - A mirror out of step: synced now.
+ *
+ * Doctor opens its own handles (by directory). A database rebuild needs every
+ * handle on it closed: when called with a live Store, doctor refuses that one
+ * repair and says so.
+ */
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { basename, join } from 'node:path';
+import { isPsmcError } from '../core/errors.js';
+import { compileSchema, parseSchemaDocument } from '../core/schema.js';
+import { valuesEqual, type JsonValue } from '../core/value.js';
+import { writeFileAtomic, TEMP_MARK } from '../mirror/atomic.js';
+import { codecs } from '../mirror/codecs-load.js';
+import { MIRROR_FILES, type MirrorFormat } from '../mirror/codecs/types.js';
+import { importsDir, pendingImports, processImports } from '../mirror/imports.js';
+import { listSnapshots, readSnapshot, toExportDocument, type SnapshotDocument } from '../snapshot/index.js';
+import type { ExportDocument } from '../store/export.js';
+import { DATABASE_FILE } from '../store/paths.js';
+import { openStore, type Store } from '../store/store.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  /** Which check: database, mirror, schema, snapshots, permissions, temp-files, imports. */
+  readonly check: string;
+  /** The store directory it is about. */
+  readonly store: string;
+  /** True when the check passed (a repaired problem stays ok: false, repaired: true). */
+  readonly ok: boolean;
+  /** How bad a failure is: an `error` that is not repaired makes the store unhealthy. */
+  readonly severity: Severity;
+  readonly message: string;
+  /** How to fix it (empty when ok). */
+  readonly hint: string;
+  /** Set when a repair was attempted: whether it fixed the problem. */
+  readonly repaired?: boolean;
+}
+
+export interface DoctorReport {
+  /** The store directories checked. */
+  readonly stores: string[];
+  /** No error remains (warnings and info do not count). */
+  readonly healthy: boolean;
+  readonly findings: Finding[];
+  /** What the repairs did, in order, in plain words. */
+  readonly actions: string[];
+}
+
+export interface DoctorOptions {
+  /** Fix what can be fixed (see the module comment). @default false */
+  readonly repair?: boolean;
+  /** The source recorded for repair writes other than restores and merges. @default 'doctor' */
+  readonly source?: string;
+  /** Wall clock (tests). @default Date.now */
+  readonly now?: () => number;
+  /** Temp files older than this are deleted by a repair. @default 60000 */
+  readonly tempAgeMs?: number;
+  /** The platform whose permission rules apply (tests). @default process.platform */
+  readonly platform?: NodeJS.Platform;
+}
+
+const FORMATS: readonly MirrorFormat[] = ['json', 'toml', 'yaml'];
+const SNAPSHOT_TEMP_RE = /^\..+\.json\.\d+\.[a-z0-9]+\.tmp$/;
+const CLAIM_RE = /^\.psmc-import-\d+-[0-9a-f]{8}-/;
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Syncs the mirror, waiting (≤ 3 s) while the file is too fresh to import (it may be mid-save). */
+function settle(store: Store): { error?: { code: string; message: string } } {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const r = store.syncMirror();
+    if (r.retryInMs === undefined || Date.now() > deadline) return r;
+    sleepMs(Math.min(r.retryInMs, 250));
+  }
+}
+
+/** True when an unrepaired error remains among the findings. */
+export function isHealthy(findings: readonly Finding[]): boolean {
+  return !findings.some((f) => !f.ok && f.severity === 'error' && f.repaired !== true);
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** `20260526T101112Z`: a UTC time usable in a file name everywhere. */
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+function mode(st: Stats): string {
+  return `0${(st.mode & 0o777).toString(8).padStart(3, '0')}`;
+}
+
+/**
+ * Checks (and with `repair`, fixes) the stores: a Store's own directories,
+ * one directory, or several. See the module comment.
+ */
+export function runDoctor(target: Store | string | readonly string[], options: DoctorOptions = {}): DoctorReport {
+  let dirs: string[];
+  let live = false;
+  if (typeof target === 'string') dirs = [target];
+  else if (Array.isArray(target)) dirs = [...(target as readonly string[])];
+  else {
+    const s = target as Store;
+    live = true;
+    dirs = [s.info.project?.dir, s.info.user?.dir].filter((d): d is string => d !== undefined);
+  }
+  const findings: Finding[] = [];
+  const actions: string[] = [];
+  for (const dir of dirs) new StoreDoctor(dir, options, live, findings, actions).run();
+  return { stores: dirs, healthy: isHealthy(findings), findings, actions };
+}
+
+class StoreDoctor {
+  readonly #dir: string;
+  readonly #repair: boolean;
+  readonly #source: string;
+  readonly #now: () => number;
+  readonly #tempAgeMs: number;
+  readonly #platform: NodeJS.Platform;
+  readonly #live: boolean;
+  readonly #findings: Finding[];
+  readonly #actions: string[];
+
+  constructor(dir: string, options: DoctorOptions, live: boolean, findings: Finding[], actions: string[]) {
+    this.#dir = dir;
+    this.#repair = options.repair ?? false;
+    this.#source = options.source ?? 'doctor';
+    this.#now = options.now ?? Date.now;
+    this.#tempAgeMs = options.tempAgeMs ?? 60_000;
+    this.#platform = options.platform ?? process.platform;
+    this.#live = live;
+    this.#findings = findings;
+    this.#actions = actions;
+  }
+
+  #add(f: Omit<Finding, 'store'>): void {
+    this.#findings.push({ store: this.#dir, ...f });
+  }
+
+  #ok(check: string, message: string): void {
+    this.#add({ check, ok: true, severity: 'info', message, hint: '' });
+  }
+
+  #open(mirror = true): Store {
+    return openStore({ dir: this.#dir, env: {}, envPrefix: false, source: this.#source, mirror });
+  }
+
+  get #db(): string {
+    return join(this.#dir, DATABASE_FILE);
+  }
+
+  run(): void {
+    if (!existsSync(this.#db)) {
+      this.#ok('database', `There is no database at ${this.#db} (nothing was written to this store yet).`);
+      this.#checkPermissions();
+      this.#checkTempFiles();
+      return;
+    }
+    let store: Store | undefined;
+    try {
+      store = this.#open();
+    } catch (e) {
+      if (!isPsmcError(e)) throw e;
+      if (e.code === 'PSMC_CORRUPT') {
+        const rebuilt = this.#repair ? this.#rebuild(undefined, 'it cannot be opened') : false;
+        this.#add({
+          check: 'database',
+          ok: false,
+          severity: 'error',
+          message: `The database cannot be opened: ${e.message}`,
+          hint: this.#repair
+            ? rebuilt
+              ? 'Rebuilt (see the repairs below). Check the values, and stop and restart other programs that had the store open.'
+              : 'The rebuild failed (see the repairs below). The damaged file is kept; restore an export with `psmc import`.'
+            : 'Run `psmc doctor --repair`: it moves the damaged file aside (never deletes it) and rebuilds the store from the newest snapshot and the mirror file. Stop other programs using the store first.',
+          ...(this.#repair ? { repaired: rebuilt } : {}),
+        });
+        if (!rebuilt) {
+          this.#checkPermissions();
+          this.#checkTempFiles();
+          return;
+        }
+        store = this.#open();
+      } else {
+        this.#add({
+          check: 'database',
+          ok: false,
+          severity: 'error',
+          message: `The database cannot be opened: ${e.message}`,
+          hint: e.hint,
+        });
+        this.#checkPermissions();
+        this.#checkTempFiles();
+        return;
+      }
+    }
+    try {
+      store = this.#checkIntegrity(store);
+      this.#checkMirror(store);
+      this.#checkSchema(store);
+      this.#checkSnapshots(store);
+      this.#checkPermissions();
+      this.#checkTempFiles();
+      this.#checkImports(store);
+    } finally {
+      store.close();
+    }
+  }
+
+  #checkIntegrity(store: Store): Store {
+    let problems: string[];
+    try {
+      problems = store.checkIntegrity();
+    } catch (e) {
+      problems = [errText(e)];
+    }
+    if (problems.length === 0) {
+      this.#ok('database', `${this.#db} opens and passes the integrity check (revision ${store.revision()}).`);
+      return store;
+    }
+    const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? ` … (${problems.length} in all)` : '');
+    if (!this.#repair || this.#live) {
+      this.#add({
+        check: 'database',
+        ok: false,
+        severity: 'error',
+        message: `The database fails the integrity check: ${shown}`,
+        hint: this.#live
+          ? 'Close every handle on the store, then run `psmc doctor --repair` (a rebuild needs the database closed).'
+          : 'Run `psmc doctor --repair`: it carries the readable values over to a fresh database and keeps the damaged file beside it.',
+        ...(this.#repair ? { repaired: false } : {}),
+      });
+      return store;
+    }
+    let doc: ExportDocument | undefined;
+    try {
+      doc = store.exportData();
+    } catch (e) {
+      this.#actions.push(`${this.#dir}: could not read the values out of the damaged database (${errText(e)}); using the newest snapshot instead.`);
+    }
+    store.close();
+    const rebuilt = this.#rebuild(doc, 'it fails the integrity check');
+    this.#add({
+      check: 'database',
+      ok: false,
+      severity: 'error',
+      message: `The database failed the integrity check: ${shown}`,
+      hint: rebuilt ? 'Rebuilt (see the repairs below).' : 'The rebuild failed (see the repairs below); the damaged file is kept.',
+      repaired: rebuilt,
+    });
+    return this.#open();
+  }
+
+  /**
+   * Moves the damaged database aside and builds a fresh one from `doc` (the
+   * damaged database's readable values) or the newest snapshot that parses,
+   * then the mirror file's values on top. Returns whether a fresh store now exists.
+   */
+  #rebuild(doc: ExportDocument | undefined, why: string): boolean {
+    const dir = this.#dir;
+    const ts = stamp(this.#now());
+    let aside = `${DATABASE_FILE}.corrupt-${ts}`;
+    for (let n = 2; [aside, `${aside}-wal`, `${aside}-shm`].some((f) => existsSync(join(dir, f))); n++) aside = `${DATABASE_FILE}.corrupt-${ts}-${n}`;
+    try {
+      for (const suffix of ['', '-wal', '-shm']) {
+        const from = join(dir, `${DATABASE_FILE}${suffix}`);
+        if (!existsSync(from)) continue;
+        renameSync(from, join(dir, `${aside}${suffix}`));
+        this.#actions.push(`${dir}: moved ${DATABASE_FILE}${suffix} aside to ${aside}${suffix} because ${why} (kept, not deleted).`);
+      }
+    } catch (e) {
+      this.#actions.push(`${dir}: could not move the damaged database aside: ${errText(e)}. Nothing else was changed.`);
+      return false;
+    }
+
+    // The mirror file: the newest of config.json/.toml/.yaml.
+    let mirror: { file: string; format: MirrorFormat; text: string; values: Map<string, JsonValue> | undefined } | undefined;
+    for (const format of FORMATS) {
+      const file = join(dir, MIRROR_FILES[format]);
+      const st = lstatOrUndefined(file);
+      if (st === undefined || !st.isFile()) continue;
+      if (mirror !== undefined && (lstatOrUndefined(mirror.file)?.mtimeMs ?? 0) >= st.mtimeMs) continue;
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        continue;
+      }
+      let values: Map<string, JsonValue> | undefined;
+      try {
+        values = codecs().codecFor(format).parse(text).values;
+      } catch (e) {
+        this.#actions.push(`${dir}: the mirror file ${MIRROR_FILES[format]} does not parse (${errText(e)}); its values are not merged.`);
+      }
+      mirror = { file, format, text, values };
+    }
+    const jsonExisted = existsSync(join(dir, MIRROR_FILES.json));
+
+    let fresh: Store;
+    try {
+      fresh = this.#open(false);
+    } catch (e) {
+      this.#actions.push(`${dir}: could not create a fresh database: ${errText(e)}.`);
+      return false;
+    }
+    try {
+      fresh.batch([]); // creates psmc.db
+      this.#actions.push(`${dir}: created a fresh ${DATABASE_FILE}.`);
+      if (doc !== undefined) {
+        if (doc.schema !== undefined) fresh.setSchema(doc.schema, { source: 'repair:database' });
+        const c = fresh.importData(doc, { source: 'repair:database' });
+        this.#actions.push(`${dir}: carried ${c.changes.length} readable value(s) over from the damaged database (source repair:database)${doc.schema === undefined ? '' : ', and its schema'}.`);
+      } else {
+        this.#restoreNewestSnapshot(fresh);
+      }
+      if (mirror?.values !== undefined) {
+        const flat = Object.create(null) as Record<string, JsonValue>;
+        for (const [k, v] of mirror.values) flat[k] = v;
+        try {
+          const c = fresh.importData(flat, { source: 'repair:mirror' });
+          this.#actions.push(`${dir}: merged ${MIRROR_FILES[mirror.format]} on top: ${c.changes.length} key(s) changed (source repair:mirror).`);
+        } catch (e) {
+          mirror.values = undefined;
+          this.#actions.push(`${dir}: could not merge ${MIRROR_FILES[mirror.format]}: ${errText(e)}.`);
+        }
+      }
+      // The mirror file must hold what the database holds: add what it lacks, or start it afresh.
+      if (mirror !== undefined) {
+        if (mirror.values !== undefined) {
+          const entries = fresh.exportData().entries;
+          const changes: { key: string; value: JsonValue }[] = [];
+          for (const key of Object.keys(entries)) {
+            const v = (entries[key] as { value: JsonValue }).value;
+            if (!mirror.values.has(key) || !valuesEqual(mirror.values.get(key), v)) changes.push({ key, value: v });
+          }
+          if (changes.length > 0) {
+            writeFileAtomic(mirror.file, codecs().codecFor(mirror.format).update(mirror.text, changes));
+            this.#actions.push(`${dir}: wrote ${changes.length} key(s) the mirror file lacked into ${MIRROR_FILES[mirror.format]} (its other lines and comments kept).`);
+          }
+        } else {
+          const kept = `${MIRROR_FILES[mirror.format]}.before-repair-${ts}`;
+          renameSync(mirror.file, join(dir, kept));
+          this.#actions.push(`${dir}: moved ${MIRROR_FILES[mirror.format]} aside to ${kept} (kept); a fresh one is written from the database.`);
+        }
+      }
+    } catch (e) {
+      this.#actions.push(`${dir}: the rebuild stopped: ${errText(e)}. The damaged file is kept as ${aside}.`);
+      fresh.close();
+      return existsSync(this.#db);
+    }
+    fresh.close();
+    // Turn the mirror on (in the file's own format), which records the file as in step.
+    const s = this.#open();
+    try {
+      if (mirror !== undefined && mirror.format !== 'json') {
+        s.setMirrorFormat(mirror.format);
+        if (!jsonExisted) {
+          try {
+            unlinkSync(join(dir, MIRROR_FILES.json)); // written by the default format before the switch
+          } catch {
+            // Not there: nothing to tidy.
+          }
+        }
+      }
+      settle(s);
+    } finally {
+      s.close();
+    }
+    this.#actions.push(`${dir}: history before the repair is not carried over; it stays in ${aside}.`);
+    return true;
+  }
+
+  #restoreNewestSnapshot(fresh: Store): void {
+    const dir = this.#dir;
+    let list;
+    try {
+      list = listSnapshots(fresh);
+    } catch (e) {
+      this.#actions.push(`${dir}: could not list the snapshots: ${errText(e)}.`);
+      return;
+    }
+    for (const p of list.problems) this.#actions.push(`${dir}: skipped ${basename(p.file)}: ${p.message}`);
+    for (const info of list.snapshots) {
+      let doc: SnapshotDocument;
+      try {
+        doc = readSnapshot(fresh, info.name);
+      } catch (e) {
+        this.#actions.push(`${dir}: skipped snapshot ${info.name}: ${errText(e)}`);
+        continue;
+      }
+      const source = `restore:${info.name}`;
+      if (doc.schema !== undefined) fresh.setSchema(doc.schema, { source });
+      const c = fresh.importData(toExportDocument(doc), { source });
+      this.#actions.push(
+        `${dir}: restored snapshot ${info.name} (taken ${doc.createdAt} at revision ${doc.revision}): ${c.changes.length} key(s) (source ${source})${doc.schema === undefined ? '' : ', and its schema'}.`,
+      );
+      return;
+    }
+    this.#actions.push(`${dir}: there is no usable snapshot in ${join(dir, 'snapshots')}; the store starts from the mirror file's values only.`);
+  }
+
+  #checkMirror(store: Store): void {
+    let m = store.status().mirror;
+    if (m === undefined) {
+      this.#ok('mirror', 'The mirror is not open for this store.');
+      return;
+    }
+    if (m.state === 'off') {
+      this.#ok('mirror', 'The plaintext mirror is turned off for this store.');
+      return;
+    }
+    if (m.state === 'invalid-edit') {
+      const e = m.error;
+      this.#add({
+        check: 'mirror',
+        ok: false,
+        severity: 'error',
+        message: `${e?.message ?? `${m.file} holds an invalid edit`} (not applied; the store works from the database).`,
+        hint: `${e?.hint ?? 'Fix the file and save it again.'} \`psmc edit\` opens it and checks it again.`,
+        ...(this.#repair ? { repaired: false } : {}),
+      });
+      return;
+    }
+    if (m.state === 'in-sync' && m.syncError === undefined) {
+      this.#ok('mirror', `${m.file} parses, validates and is in step with the database (revision ${m.revision}).`);
+      return;
+    }
+    const what =
+      m.syncError !== undefined
+        ? `The last background sync of ${m.file} failed: ${m.syncError}`
+        : `${m.file} is ${m.state === 'missing' ? 'missing' : m.state === 'pending-export' ? 'behind the database' : 'edited and not merged yet'}.`;
+    let repaired: boolean | undefined;
+    if (this.#repair) {
+      const r = settle(store);
+      m = store.status().mirror;
+      repaired = r.error === undefined && m?.state === 'in-sync';
+      if (repaired) this.#actions.push(`${this.#dir}: synced the mirror file ${m?.file ?? ''}.`);
+    }
+    this.#add({
+      check: 'mirror',
+      ok: false,
+      severity: 'warning',
+      message: what,
+      hint: 'Any psmc command brings it in step; `psmc doctor --repair` does it now. If it keeps failing, check the permissions of the store directory.',
+      ...(repaired === undefined ? {} : { repaired }),
+    });
+  }
+
+  #checkSchema(store: Store): void {
+    const doc = store.schema();
+    if (doc === undefined) {
+      this.#ok('schema', 'No schema: every value is accepted.');
+      return;
+    }
+    let compiled;
+    try {
+      compiled = compileSchema(parseSchemaDocument(doc));
+    } catch (e) {
+      this.#add({ check: 'schema', ok: false, severity: 'error', message: `The stored schema does not compile: ${errText(e)}`, hint: 'Set a valid schema with `psmc schema set <file>`.' });
+      return;
+    }
+    const entries = store.exportData().entries;
+    const bad: string[] = [];
+    for (const key of Object.keys(entries)) {
+      try {
+        compiled.validate(key, (entries[key] as { value: JsonValue }).value);
+      } catch (e) {
+        bad.push(isPsmcError(e) ? e.message : `${key}: ${errText(e)}`);
+      }
+    }
+    if (bad.length === 0) {
+      this.#ok('schema', `All ${Object.keys(entries).length} stored value(s) satisfy the schema.`);
+      return;
+    }
+    this.#add({
+      check: 'schema',
+      ok: false,
+      severity: 'error',
+      message: `${bad.length} stored value(s) break the schema: ${bad.slice(0, 5).join(' ')}${bad.length > 5 ? ' …' : ''}`,
+      hint: 'Set each to a value the schema allows (psmc set <key> <value>), or change the schema (psmc schema set). Doctor does not change values on its own.',
+      ...(this.#repair ? { repaired: false } : {}),
+    });
+  }
+
+  #checkSnapshots(store: Store): void {
+    let problems;
+    try {
+      problems = listSnapshots(store).problems;
+    } catch (e) {
+      problems = [{ file: join(this.#dir, 'snapshots'), code: 'PSMC_IO', message: errText(e) }];
+    }
+    if (problems.length === 0) {
+      this.#ok('snapshots', 'Every snapshot file is readable.');
+      return;
+    }
+    this.#add({
+      check: 'snapshots',
+      ok: false,
+      severity: 'warning',
+      message: `${problems.length} file(s) in snapshots/ are not readable snapshots: ${problems.map((p) => `${basename(p.file)} (${p.message})`).join('; ')}`,
+      hint: 'They are ignored by list and restore. Fix or delete them; doctor never deletes snapshots.',
+    });
+  }
+
+  #checkPermissions(): void {
+    if (this.#platform === 'win32') {
+      this.#ok('permissions', 'Not checked on Windows (files inherit the ACLs of your profile directory).');
+      return;
+    }
+    const dir = this.#dir;
+    const want: [string, number][] = [[dir, 0o700]];
+    for (const suffix of ['', '-wal', '-shm']) want.push([join(dir, `${DATABASE_FILE}${suffix}`), 0o600]);
+    for (const f of FORMATS) want.push([join(dir, MIRROR_FILES[f]), 0o600]);
+    const snapshots = join(dir, 'snapshots');
+    want.push([snapshots, 0o700]);
+    try {
+      for (const f of readdirSync(snapshots)) if (f.endsWith('.json') && !f.startsWith('.')) want.push([join(snapshots, f), 0o600]);
+    } catch {
+      // No snapshots directory: nothing to check there.
+    }
+    const imports = importsDir(dir);
+    want.push([imports, 0o700], [join(imports, 'done'), 0o700], [join(imports, 'rejected'), 0o700]);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+    let bad = 0;
+    for (const [path, expected] of want) {
+      const st = lstatOrUndefined(path);
+      if (st === undefined || st.isSymbolicLink()) continue;
+      if (uid !== undefined && st.uid !== uid) {
+        bad++;
+        this.#add({
+          check: 'permissions',
+          ok: false,
+          severity: 'error',
+          message: `${path} belongs to user ${st.uid}, not to you (${uid}).`,
+          hint: `Give it back to the user that runs psmc (e.g. sudo chown ${uid} '${path}'); doctor cannot do that.`,
+          ...(this.#repair ? { repaired: false } : {}),
+        });
+        continue;
+      }
+      if ((st.mode & 0o077) === 0) continue;
+      bad++;
+      let repaired: boolean | undefined;
+      if (this.#repair) {
+        try {
+          chmodSync(path, expected);
+          repaired = (statSync(path).mode & 0o077) === 0;
+          this.#actions.push(`${dir}: chmod ${expected.toString(8).padStart(4, '0')} ${path} (was ${mode(st)}).`);
+        } catch (e) {
+          repaired = false;
+          this.#actions.push(`${dir}: could not chmod ${path}: ${errText(e)}.`);
+        }
+      }
+      this.#add({
+        check: 'permissions',
+        ok: false,
+        severity: 'error',
+        message: `${path} is mode ${mode(st)}: readable or writable by others (should be 0${expected.toString(8)}).`,
+        hint: `Run \`psmc doctor --repair\`, or chmod ${expected.toString(8)} '${path}'.`,
+        ...(repaired === undefined ? {} : { repaired }),
+      });
+    }
+    if (bad === 0) this.#ok('permissions', 'The store directory and its files are private (0700/0600).');
+  }
+
+  #checkTempFiles(): void {
+    const found: { path: string; ageMs: number }[] = [];
+    const scan = (d: string, match: (name: string) => boolean): void => {
+      let names: string[];
+      try {
+        names = readdirSync(d);
+      } catch {
+        return;
+      }
+      for (const n of names) {
+        if (!match(n)) continue;
+        const st = lstatOrUndefined(join(d, n));
+        if (st === undefined || !st.isFile()) continue;
+        found.push({ path: join(d, n), ageMs: this.#now() - st.mtimeMs });
+      }
+    };
+    const isMirrorTemp = (n: string): boolean => n.startsWith('.') && n.includes(TEMP_MARK);
+    scan(this.#dir, isMirrorTemp);
+    scan(join(this.#dir, 'snapshots'), (n) => isMirrorTemp(n) || SNAPSHOT_TEMP_RE.test(n));
+    scan(importsDir(this.#dir), (n) => CLAIM_RE.test(n));
+    if (found.length === 0) {
+      this.#ok('temp-files', 'No leftover temp files.');
+      return;
+    }
+    for (const f of found) {
+      const old = f.ageMs >= this.#tempAgeMs;
+      const claim = CLAIM_RE.test(basename(f.path));
+      let repaired: boolean | undefined;
+      if (this.#repair && old && !claim) {
+        try {
+          unlinkSync(f.path);
+          repaired = true;
+          this.#actions.push(`${this.#dir}: deleted the leftover temp file ${f.path}.`);
+        } catch (e) {
+          repaired = false;
+          this.#actions.push(`${this.#dir}: could not delete ${f.path}: ${errText(e)}.`);
+        }
+      } else if (this.#repair) repaired = false;
+      this.#add({
+        check: 'temp-files',
+        ok: false,
+        severity: 'warning',
+        message: claim
+          ? `${f.path} is an import being processed (or left by a process that died).`
+          : `${f.path} is a temp file left by a writer (${Math.round(f.ageMs / 1000)} s old).`,
+        hint: claim
+          ? 'The next import run puts it back if its process is gone (psmc doctor --repair runs one).'
+          : old
+            ? 'Run `psmc doctor --repair` to delete it (the file it was meant to replace is intact).'
+            : 'It is less than a minute old and may belong to a running writer; look again later.',
+        ...(repaired === undefined ? {} : { repaired }),
+      });
+    }
+  }
+
+  #checkImports(store: Store): void {
+    const pending = pendingImports(this.#dir);
+    if (pending.length === 0) {
+      this.#ok('imports', 'No files wait in imports/.');
+      return;
+    }
+    let repaired: boolean | undefined;
+    if (this.#repair) {
+      try {
+        const r = processImports(store);
+        for (const d of r.done) this.#actions.push(`${this.#dir}: imported imports/${d.file}: ${d.changes} key(s) changed (source ${d.source}); moved to done/.`);
+        for (const d of r.rejected) this.#actions.push(`${this.#dir}: rejected imports/${d.file}: ${d.message} (moved to rejected/, reason in ${basename(d.reasonFile)}).`);
+        for (const d of r.skipped) if (pending.includes(d.file)) this.#actions.push(`${this.#dir}: left imports/${d.file}: ${d.reason}.`);
+        repaired = pendingImports(this.#dir).length === 0;
+      } catch (e) {
+        repaired = false;
+        this.#actions.push(`${this.#dir}: the import run failed: ${errText(e)}.`);
+      }
+    }
+    this.#add({
+      check: 'imports',
+      ok: false,
+      severity: 'warning',
+      message: `${pending.length} file(s) wait in ${importsDir(this.#dir)}: ${pending.slice(0, 5).join(', ')}${pending.length > 5 ? ' …' : ''}.`,
+      hint: 'They are merged by a running watcher or service; `psmc doctor --repair` imports them now.',
+      ...(repaired === undefined ? {} : { repaired }),
+    });
+  }
+}
