@@ -252,8 +252,12 @@ def run_pure(op, i):
         return env_name(s(i, "prefix"), s(i, "key"))
     if op == "env.variable":
         return env_variable_for(s(i, "prefix"), s(i, "key"))
+    if op == "mirror.merge":
+        return run_merge(i)
     if op.startswith("mirror."):
         return run_mirror(op, i)
+    if op.startswith("snapshot."):
+        return run_snapshot(op, i)
     raise AssertionError("unknown pure op %r" % op)
 
 
@@ -272,6 +276,41 @@ def run_mirror(op, i):
         changes = [(k, DELETE if v is None else json.loads(v)) for k, v in i["changes"]]
         return codec.update(s(i, "text"), changes)
     raise AssertionError("unknown mirror op %r" % op)
+
+
+def run_merge(i):
+    """The 3-way merge (shape: test/spec/vectors.test.ts, case 'mirror.merge')."""
+    from psmc.merge import OursEntry, merge_mirror
+
+    base = i["base"]
+    theirs = i["theirs"]
+    ours = i["ours"]
+
+    def ours_of(k):
+        o = ours.get(k)
+        return OursEntry(None, 0, "file") if o is None else OursEntry(o["valueJson"], o["timeMs"], o["source"])
+
+    r = merge_mirror(
+        keys=list(base) + list(theirs) + list(ours),
+        theirs=theirs,
+        base=lambda k: base.get(k),
+        ours=ours_of,
+        file_time_ms=i["fileTimeMs"],
+    )
+    return {
+        "apply": [[k, t] for k, t in r.apply],
+        "conflicts": [
+            {"key": c.key, "winner": c.winner, "lostJson": c.lost, "wonJson": c.won, "loserSource": c.loser_source}
+            for c in r.conflicts
+        ],
+    }
+
+
+def run_snapshot(op, i):
+    """The pure snapshot ops (shapes: test/snapshot/vector-ops.ts, runSnapshotOp)."""
+    from psmc.snapshot import run_snapshot_op
+
+    return run_snapshot_op(op, i)
 
 
 # ---------------------------------------------------------------------------
