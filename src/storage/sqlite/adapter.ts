@@ -215,7 +215,7 @@ export class SqliteStorage implements StoragePort {
       dataVersion: s('PLUCK:PRAGMA data_version'),
       state: s('SELECT revision, clock, store_id AS storeId FROM state WHERE id = 1'),
       row: s('SELECT key, value, type, revision, updated_at, source FROM entries WHERE key = ?'),
-      listAll: s('SELECT key, value, type, revision, updated_at, source FROM entries ORDER BY key'),
+      listAll: s('SELECT key, value, type, revision, updated_at AS updatedAt, source FROM entries ORDER BY key'),
       listPrefix: s(`SELECT key, value, type, revision, updated_at, source FROM entries WHERE ${PREFIX_WHERE} ORDER BY key`),
       putRow: s(
         `INSERT INTO entries (key, value, type, revision, updated_at, source) VALUES (?, ?, ?, ?, ?, ?)
@@ -376,8 +376,9 @@ export class SqliteStorage implements StoragePort {
 
   listRows(prefix: string): StoredRow[] {
     this.#ensureOpen();
-    const rows = (prefix === '' ? this.#stmts.listAll.all() : this.#stmts.listPrefix.all({ p: prefix })) as RowRecord[];
-    return rows.map(toRow);
+    // The full listing selects columns under StoredRow's names: no second object per row.
+    if (prefix === '') return this.#stmts.listAll.all() as StoredRow[];
+    return (this.#stmts.listPrefix.all({ p: prefix }) as RowRecord[]).map(toRow);
   }
 
   history(q: HistoryQuery): StoredChange[] {
