@@ -45,6 +45,12 @@ def utf16_len(s):
     return n
 
 
+def utf16_order(s):
+    """Sort key for JavaScript's default string order (UTF-16 code units). Keys are ASCII, so for
+    them this is byte order: ``"10"`` before ``"2"`` before ``"Zeta"`` before ``"a"``."""
+    return s.encode("utf-16-be", "surrogatepass")
+
+
 def _describe(key):
     from .value import js_quote
 

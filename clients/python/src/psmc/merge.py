@@ -17,6 +17,7 @@ Values are encoded texts (§value.encoding) or None for an absent key, and compa
 """
 from collections import namedtuple
 
+from .keys import utf16_order
 from .value import decode_stored, values_equal
 
 OursEntry = namedtuple("OursEntry", ["text", "time_ms", "source"])
@@ -42,11 +43,6 @@ def _same(a, b):
     if a is None or b is None:
         return False
     return values_equal(decode_stored(a), decode_stored(b))
-
-
-def utf16_order(key):
-    """Sort key for JavaScript's default string order (UTF-16 code units; byte order for ASCII keys)."""
-    return key.encode("utf-16-be", "surrogatepass")
 
 
 def merge_mirror(keys, theirs, base, ours, file_time_ms):
