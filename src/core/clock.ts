@@ -66,9 +66,13 @@ export function nextHlc(last: Hlc, wallMs: number): Hlc {
   if (wall > last.ms) return { ms: wall, counter: 0 };
   if (last.counter < MAX_COUNTER) return { ms: last.ms, counter: last.counter + 1 };
   if (last.ms >= MAX_MS) {
-    throw new PsmcError('PSMC_CORRUPT', `The store clock has reached ${formatHlc(last)}, the last time psmc can write.`, {
-      hint: 'A wall clock set to year 9999 poisoned the store clock. Export the values and import them into a new store.',
-    });
+    throw new PsmcError(
+      'PSMC_CORRUPT',
+      `The store clock has reached ${formatHlc(last)}, the last time psmc can write.`,
+      {
+        hint: 'A wall clock set to year 9999 poisoned the store clock. Export the values and import them into a new store.',
+      },
+    );
   }
   return { ms: last.ms + 1, counter: 0 };
 }

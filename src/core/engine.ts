@@ -129,10 +129,14 @@ function conflict(key: string, current: StoredRow | undefined, expected: number)
     current === undefined
       ? `does not exist (it was deleted or never set)`
       : `is at revision ${currentRevision} (set by ${current.source} at ${current.updatedAt})`;
-  return new PsmcError('PSMC_CONFLICT', `The key ${JSON.stringify(key)} ${what}, but the write expected revision ${expected}.`, {
-    hint: 'Someone else changed it first. Read the current value, merge your change into it, and retry with its revision.',
-    details,
-  });
+  return new PsmcError(
+    'PSMC_CONFLICT',
+    `The key ${JSON.stringify(key)} ${what}, but the write expected revision ${expected}.`,
+    {
+      hint: 'Someone else changed it first. Read the current value, merge your change into it, and retry with its revision.',
+      details,
+    },
+  );
 }
 
 /**
@@ -160,7 +164,13 @@ export function commitChanges(tx: WriteTx, changes: readonly PreparedChange[], c
   }
   const conflicts = ctx.conflicts ?? [];
   if (effective.length === 0 && conflicts.length === 0) {
-    return { revision: state.revision, at: state.clock, records: [], rows: new Map(), previousRevision: state.revision };
+    return {
+      revision: state.revision,
+      at: state.clock,
+      records: [],
+      rows: new Map(),
+      previousRevision: state.revision,
+    };
   }
   const revision = state.revision + 1;
   const at = formatHlc(nextHlc(parseHlc(state.clock), ctx.wallMs));
@@ -182,13 +192,21 @@ export function commitChanges(tx: WriteTx, changes: readonly PreparedChange[], c
     rows.set(
       c.key,
       c.op === 'set'
-        ? { key: c.key, value: c.text as string, type: typeOf(c.value as JsonValue), revision, updatedAt: at, source: ctx.source }
+        ? {
+            key: c.key,
+            value: c.text as string,
+            type: typeOf(c.value as JsonValue),
+            revision,
+            updatedAt: at,
+            source: ctx.source,
+          }
         : undefined,
     );
   }
   // Write in key order: B-tree inserts into `entries` and the history index by key are then
   // sequential, several times faster for big batches. `seq` keeps the order the caller gave.
-  const order = records.length > 64 ? records.slice().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) : records;
+  const order =
+    records.length > 64 ? records.slice().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) : records;
   for (const record of order) {
     const row = rows.get(record.key);
     if (row === undefined) tx.deleteRow(record.key);
@@ -228,7 +246,13 @@ export function commitSchema(
   const state = tx.readState();
   const old = tx.readSchema();
   if ((old?.doc ?? undefined) === docText) {
-    return { revision: state.revision, at: state.clock, records: [], rows: new Map(), previousRevision: state.revision };
+    return {
+      revision: state.revision,
+      at: state.clock,
+      records: [],
+      rows: new Map(),
+      previousRevision: state.revision,
+    };
   }
   if (docText !== undefined) check(tx.allRows());
   const revision = state.revision + 1;
@@ -271,10 +295,14 @@ export function planUndo(
   const records = tx.changesAt(revision);
   if (records.length === 0) {
     const last = tx.readState().revision;
-    throw new PsmcError('PSMC_NOT_FOUND', `Revision ${revision} has no recorded changes (the store is at revision ${last}).`, {
-      hint: 'Pick a revision listed by `psmc history`.',
-      details: { revision },
-    });
+    throw new PsmcError(
+      'PSMC_NOT_FOUND',
+      `Revision ${revision} has no recorded changes (the store is at revision ${last}).`,
+      {
+        hint: 'Pick a revision listed by `psmc history`.',
+        details: { revision },
+      },
+    );
   }
   const changes: PreparedChange[] = [];
   let schema: { doc: string | undefined } | undefined;
@@ -317,8 +345,18 @@ export function toRecord(c: StoredChange): ChangeRecord {
     seq: c.seq,
     key: c.key,
     op: c.op,
-    oldValue: c.oldValue === null ? undefined : c.op === 'schema' ? (JSON.parse(c.oldValue) as JsonValue) : decodeStored(c.oldValue),
-    newValue: c.newValue === null ? undefined : c.op === 'schema' ? (JSON.parse(c.newValue) as JsonValue) : decodeStored(c.newValue),
+    oldValue:
+      c.oldValue === null
+        ? undefined
+        : c.op === 'schema'
+          ? (JSON.parse(c.oldValue) as JsonValue)
+          : decodeStored(c.oldValue),
+    newValue:
+      c.newValue === null
+        ? undefined
+        : c.op === 'schema'
+          ? (JSON.parse(c.newValue) as JsonValue)
+          : decodeStored(c.newValue),
     source: c.source,
     at: c.at,
     note: c.note ?? undefined,

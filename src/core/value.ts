@@ -155,7 +155,8 @@ function check(v: unknown, path: string, depth: number, key: string | undefined)
 /** A copy of a plain object that keeps member order and cannot touch prototypes. */
 function copyObject(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(o)) Object.defineProperty(out, k, { value: o[k], enumerable: true, writable: true, configurable: true });
+  for (const k of Object.keys(o))
+    Object.defineProperty(out, k, { value: o[k], enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -176,7 +177,10 @@ export function encodeChecked(value: unknown, key?: string): { value: JsonValue;
     throw new PsmcError(
       'PSMC_VALUE_TOO_LARGE',
       `The value${key === undefined ? '' : ` of key ${JSON.stringify(key)}`} is ${Buffer.byteLength(text, 'utf8')} bytes encoded; the limit is ${MAX_VALUE_BYTES}.`,
-      { hint: 'Split it across several keys, or keep large data in a file and store its path.', details: key === undefined ? {} : { key } },
+      {
+        hint: 'Split it across several keys, or keep large data in a file and store its path.',
+        details: key === undefined ? {} : { key },
+      },
     );
   }
   return { value: v, text };
@@ -192,11 +196,15 @@ export function decodeValue(text: string, key?: string): JsonValue {
   try {
     parsed = JSON.parse(text);
   } catch (cause) {
-    throw new PsmcError('PSMC_PARSE', `Not valid JSON${key === undefined ? '' : ` for key ${JSON.stringify(key)}`}: ${(cause as Error).message}`, {
-      hint: 'Check quotes, commas and brackets; strings need double quotes.',
-      details: key === undefined ? {} : { key },
-      cause,
-    });
+    throw new PsmcError(
+      'PSMC_PARSE',
+      `Not valid JSON${key === undefined ? '' : ` for key ${JSON.stringify(key)}`}: ${(cause as Error).message}`,
+      {
+        hint: 'Check quotes, commas and brackets; strings need double quotes.',
+        details: key === undefined ? {} : { key },
+        cause,
+      },
+    );
   }
   return assertValue(parsed, key);
 }

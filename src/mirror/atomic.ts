@@ -25,7 +25,9 @@ function sleepMs(ms: number): void {
 }
 
 function tempPath(target: string): string {
-  const rand = Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+  const rand = Math.floor(Math.random() * 0x100000000)
+    .toString(16)
+    .padStart(8, '0');
   return join(dirname(target), `.${basename(target)}${TEMP_MARK}${process.pid}-${rand}`);
 }
 

@@ -200,19 +200,28 @@ export class Mirror {
     const st = statOf(this.file);
     if (st === undefined) return true;
     if (Number(s.readMeta(META.size)) !== st.size || Number(s.readMeta(META.mtime)) !== st.mtimeMs) return true;
-    if (Number(s.readMeta(META.revision) ?? '-1') < s.readState().revision && s.readMeta(META.error) === undefined) return true;
+    if (Number(s.readMeta(META.revision) ?? '-1') < s.readState().revision && s.readMeta(META.error) === undefined)
+      return true;
     this.#known = st;
     return false;
   }
 
   /** Imports a pending hand edit and exports pending changes, now. */
   sync(): SyncResult {
-    if (this.#setting === 'off') return { imported: undefined, exported: false, retryInMs: undefined, error: undefined };
+    if (this.#setting === 'off')
+      return { imported: undefined, exported: false, retryInMs: undefined, error: undefined };
     let result: SyncResult;
     try {
       result = this.#host.storage.write((tx) => this.#importIn(tx));
     } catch (e) {
-      if (!isPsmcError(e) || e.code === 'PSMC_BUSY' || e.code === 'PSMC_IO' || e.code === 'PSMC_CLOSED' || e.code === 'PSMC_CORRUPT') throw e;
+      if (
+        !isPsmcError(e) ||
+        e.code === 'PSMC_BUSY' ||
+        e.code === 'PSMC_IO' ||
+        e.code === 'PSMC_CLOSED' ||
+        e.code === 'PSMC_CORRUPT'
+      )
+        throw e;
       // The hand edit is invalid (syntax, key, value, schema): the transaction rolled back;
       // record the error so status can show it, keep the file as the user saved it.
       const error = this.#recordError(e);
@@ -351,7 +360,10 @@ export class Mirror {
 
   #recordWritten(tx: WriteTx, text: string, revision: number): void {
     const st = statOf(this.file);
-    if (st === undefined) throw new PsmcError('PSMC_IO', `${this.file} vanished right after it was written.`, { hint: 'Check what else writes to the store directory.' });
+    if (st === undefined)
+      throw new PsmcError('PSMC_IO', `${this.file} vanished right after it was written.`, {
+        hint: 'Check what else writes to the store directory.',
+      });
     tx.writeMeta(META.revision, String(revision));
     tx.writeMeta(META.hash, sha256(text));
     tx.writeMeta(META.exportedAt, new Date(this.#host.clock()).toISOString());
@@ -363,7 +375,9 @@ export class Mirror {
   #exportFull(tx: WriteTx, revision: number): void {
     const rows = tx.allRows();
     const text =
-      this.#setting === 'json' ? renderJsonFromRows(rows, (e) => this.#codecNow().render(e)) : this.#codecNow().render(rows.map((r) => [r.key, decodeStored(r.value)] as const));
+      this.#setting === 'json'
+        ? renderJsonFromRows(rows, (e) => this.#codecNow().render(e))
+        : this.#codecNow().render(rows.map((r) => [r.key, decodeStored(r.value)] as const));
     writeFileAtomic(this.file, text);
     this.#recordWritten(tx, text, revision);
   }
@@ -411,7 +425,11 @@ export class Mirror {
         if (row !== undefined) return { text: row.value, timeMs: parseHlc(row.updatedAt).ms, source: row.source };
         const last = tx.lastRevisionOf(key);
         const record = last === 0 ? undefined : tx.changesAt(last).find((c) => c.key === key);
-        return { text: null, timeMs: record === undefined ? 0 : parseHlc(record.at).ms, source: record?.source ?? 'file' };
+        return {
+          text: null,
+          timeMs: record === undefined ? 0 : parseHlc(record.at).ms,
+          source: record?.source ?? 'file',
+        };
       },
       fileTimeMs: st.mtimeMs,
     });
@@ -430,14 +448,18 @@ export class Mirror {
           lost: c.lost,
           won: c.won,
           source: c.loserSource,
-          note: c.winner === 'file' ? `lost to a hand edit of ${MIRROR_FILES[this.#codecNow().format]}` : `hand edit of ${MIRROR_FILES[this.#codecNow().format]} lost to a later change`,
+          note:
+            c.winner === 'file'
+              ? `lost to a hand edit of ${MIRROR_FILES[this.#codecNow().format]}`
+              : `hand edit of ${MIRROR_FILES[this.#codecNow().format]} lost to a later change`,
         })),
       });
       tx.writeMeta(META.importedAt, new Date(this.#host.clock()).toISOString());
     }
     // Where the database disagrees with the file (a conflict the store won), correct the file.
     const fix: Array<{ key: string; value: JsonValue | undefined }> = [];
-    for (const c of merge.conflicts) if (c.winner === 'store') fix.push({ key: c.key, value: c.won === null ? undefined : decodeStored(c.won) });
+    for (const c of merge.conflicts)
+      if (c.winner === 'store') fix.push({ key: c.key, value: c.won === null ? undefined : decodeStored(c.won) });
     const revision = tx.readState().revision;
     if (fix.length > 0) {
       const next = this.#codecNow().update(text, fix);
@@ -552,7 +574,8 @@ export class Mirror {
     if (this.#setting === 'off') state = 'off';
     else if (error !== undefined) state = 'invalid-edit';
     else if (st === undefined) state = 'missing';
-    else if (Number(s.readMeta(META.size)) !== st.size || Number(s.readMeta(META.mtime)) !== st.mtimeMs) state = 'pending-import';
+    else if (Number(s.readMeta(META.size)) !== st.size || Number(s.readMeta(META.mtime)) !== st.mtimeMs)
+      state = 'pending-import';
     else if (revision < s.readState().revision) state = 'pending-export';
     else state = 'in-sync';
     return {
@@ -588,7 +611,9 @@ export class Mirror {
     try {
       this.flush();
     } catch (e) {
-      process.emitWarning(`could not update the mirror ${this.file} on close: ${(e as Error).message}`, { code: 'PSMC_MIRROR' });
+      process.emitWarning(`could not update the mirror ${this.file} on close: ${(e as Error).message}`, {
+        code: 'PSMC_MIRROR',
+      });
     } finally {
       this.#closed = true;
       pendingAtExit.delete(this);
@@ -610,7 +635,8 @@ export function renderJsonFromRows(
   rows: readonly StoredRow[],
   viaCodec: (entries: ReadonlyArray<readonly [string, JsonValue]>) => string,
 ): string {
-  if (rows.some((r) => ARRAY_INDEX.test(r.key))) return viaCodec(rows.map((r) => [r.key, decodeStored(r.value)] as const));
+  if (rows.some((r) => ARRAY_INDEX.test(r.key)))
+    return viaCodec(rows.map((r) => [r.key, decodeStored(r.value)] as const));
   if (rows.length === 0) return `// ${HEADER_TEXT}\n{}\n`;
   const parts: string[] = [`// ${HEADER_TEXT}\n{\n`];
   for (let i = 0; i < rows.length; i++) {

@@ -41,7 +41,11 @@ function importError(message: string, file: string | undefined, key?: string): P
 
 /** The key → value pairs of an import document, checked. Throws PSMC_PARSE / key and value errors. */
 export function parseExport(doc: unknown, file?: string): Map<string, JsonValue> {
-  if (!isPlainObject(doc)) throw importError(`expected a JSON object, found ${Array.isArray(doc) ? 'an array' : doc === null ? 'null' : typeof doc}.`, file);
+  if (!isPlainObject(doc))
+    throw importError(
+      `expected a JSON object, found ${Array.isArray(doc) ? 'an array' : doc === null ? 'null' : typeof doc}.`,
+      file,
+    );
   const out = new Map<string, JsonValue>();
   // An object whose "format" is "psmc-export" is an export document; any other object is flat
   // (so a flat import may set a key named "format").
@@ -51,16 +55,21 @@ export function parseExport(doc: unknown, file?: string): Map<string, JsonValue>
       throw importError(`"version" must be a whole number ≥ 1, found ${JSON.stringify(version)}.`, file);
     }
     if (version !== 1) {
-      throw new PsmcError('PSMC_FORMAT_TOO_NEW', `${file ?? 'The import document'} has export version ${JSON.stringify(doc['version'])}; this psmc reads version 1.`, {
-        hint: 'Export it again with this psmc version, or upgrade psmc.',
-      });
+      throw new PsmcError(
+        'PSMC_FORMAT_TOO_NEW',
+        `${file ?? 'The import document'} has export version ${JSON.stringify(doc['version'])}; this psmc reads version 1.`,
+        {
+          hint: 'Export it again with this psmc version, or upgrade psmc.',
+        },
+      );
     }
     const entries = doc['entries'];
     if (!isPlainObject(entries)) throw importError('"entries" must be an object.', file);
     for (const key of Object.keys(entries)) {
       assertKey(key);
       const e = entries[key];
-      if (!isPlainObject(e) || !Object.hasOwn(e, 'value')) throw importError(`entry ${JSON.stringify(key)} must be an object with a "value".`, file, key);
+      if (!isPlainObject(e) || !Object.hasOwn(e, 'value'))
+        throw importError(`entry ${JSON.stringify(key)} must be an object with a "value".`, file, key);
       out.set(key, assertValue(e['value'], key));
     }
     return out;

@@ -94,5 +94,9 @@ export function ioError(e: unknown, path: string): PsmcError {
         : code === 'ENOTDIR' || code === 'EEXIST'
           ? 'A file stands where a directory is needed; move it or choose another store path.'
           : 'Check that the path exists and is on a healthy local disk.';
-  return new PsmcError('PSMC_IO', `Cannot use ${path}: ${(e as Error).message}`, { hint, cause: e, details: { path, errno: code } });
+  return new PsmcError('PSMC_IO', `Cannot use ${path}: ${(e as Error).message}`, {
+    hint,
+    cause: e,
+    details: { path, errno: code },
+  });
 }

@@ -206,7 +206,10 @@ export class SharedStore {
   schema(): CompiledSchema | undefined {
     if (this.#schema === undefined) {
       const stored = this.storage.readSchema();
-      this.#schema = stored === undefined ? { revision: 0, compiled: undefined } : { revision: stored.revision, compiled: compileStored(stored.doc) };
+      this.#schema =
+        stored === undefined
+          ? { revision: 0, compiled: undefined }
+          : { revision: stored.revision, compiled: compileStored(stored.doc) };
     }
     return this.#schema.compiled;
   }

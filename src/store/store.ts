@@ -26,7 +26,15 @@ import { compileSchema, parseSchemaDocument, type CompiledSchema, type SchemaDoc
 import { coerceEnv, envName, isReservedEnvName, prefixFromApp, snapshotEnv } from '../core/env.js';
 import type { StoredRow } from '../core/port.js';
 import { ABSENT, acquireShared, canonicalDir, releaseShared, type SharedStore } from './shared.js';
-import { assertAppName, currentPlatform, DATABASE_FILE, ensureDir, findProjectStore, PROJECT_DIR, userStoreDir } from './paths.js';
+import {
+  assertAppName,
+  currentPlatform,
+  DATABASE_FILE,
+  ensureDir,
+  findProjectStore,
+  PROJECT_DIR,
+  userStoreDir,
+} from './paths.js';
 import type {
   Commit,
   Explanation,
@@ -66,7 +74,12 @@ interface Slot {
   shared: SharedStore | undefined;
 }
 
-type EnvCandidate = { readonly variable: string; readonly value?: JsonValue; readonly error?: PsmcError; readonly raw?: string };
+type EnvCandidate = {
+  readonly variable: string;
+  readonly value?: JsonValue;
+  readonly error?: PsmcError;
+  readonly raw?: string;
+};
 
 const OPTION_NAMES = new Set([
   'app',
@@ -99,7 +112,9 @@ function layerMap(what: string, input: Record<string, unknown> | undefined): Map
   const m = new Map<string, JsonValue>();
   if (input === undefined) return m;
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new TypeError(`${what} must be an object of key → value, received ${Array.isArray(input) ? 'an array' : typeof input}`);
+    throw new TypeError(
+      `${what} must be an object of key → value, received ${Array.isArray(input) ? 'an array' : typeof input}`,
+    );
   }
   for (const k of Object.keys(input)) {
     assertKey(k, `${what} key`);
@@ -157,12 +172,15 @@ export class Store {
     const env = options.env ?? process.env;
     this.#envPrefix = options.envPrefix === false ? false : (options.envPrefix ?? prefixFromApp(app));
     if (this.#envPrefix !== false && !/^[A-Z][A-Z0-9_]*$/.test(this.#envPrefix)) {
-      throw new TypeError(`envPrefix must be upper-case letters, digits and "_", starting with a letter, received ${JSON.stringify(this.#envPrefix)}`);
+      throw new TypeError(
+        `envPrefix must be upper-case letters, digits and "_", starting with a letter, received ${JSON.stringify(this.#envPrefix)}`,
+      );
     }
     this.#source = options.source ?? 'api';
     assertSource(this.#source);
     this.#freshnessMs = options.freshnessMs ?? 5;
-    if (!(this.#freshnessMs >= 0 && this.#freshnessMs <= 10_000)) throw new RangeError('freshnessMs must be between 0 and 10000');
+    if (!(this.#freshnessMs >= 0 && this.#freshnessMs <= 10_000))
+      throw new RangeError('freshnessMs must be between 0 and 10000');
     this.#clock = options.clock ?? systemClock;
     this.#readOnly = options.readOnly ?? false;
     this.#mirror = options.mirror ?? true;
@@ -269,7 +287,9 @@ export class Store {
 
   #ensureOpen(): void {
     if (this.#closed) {
-      throw new PsmcError('PSMC_CLOSED', 'This store handle was closed.', { hint: 'Open the store again; a handle cannot be used after close().' });
+      throw new PsmcError('PSMC_CLOSED', 'This store handle was closed.', {
+        hint: 'Open the store again; a handle cannot be used after close().',
+      });
     }
   }
 
@@ -379,7 +399,15 @@ export class Store {
       const envLayer = e.layers.find((l) => l.layer === 'env');
       if (envLayer?.error !== undefined) throw this.#env(key)?.error;
     }
-    return { key: e.key, value: e.value, found: e.found, layer: e.layer, revision: e.revision, source: e.source, updatedAt: e.updatedAt };
+    return {
+      key: e.key,
+      value: e.value,
+      found: e.found,
+      layer: e.layer,
+      revision: e.revision,
+      source: e.source,
+      updatedAt: e.updatedAt,
+    };
   }
 
   /** Every layer's candidate for `key`, which one won, and why. Never throws for a bad env value: it reports it. */
@@ -388,7 +416,11 @@ export class Store {
     assertKey(key);
     const layers: LayerCandidate[] = [];
     const o = this.#overrides.get(key);
-    layers.push(o === undefined ? { layer: 'override', present: false, origin: 'process override' } : { layer: 'override', present: true, value: o, origin: 'process override' });
+    layers.push(
+      o === undefined
+        ? { layer: 'override', present: false, origin: 'process override' }
+        : { layer: 'override', present: true, value: o, origin: 'process override' },
+    );
     if (this.#envPrefix === false) {
       layers.push({ layer: 'env', present: false, origin: 'environment layer turned off' });
     } else {
@@ -399,8 +431,20 @@ export class Store {
         const e = this.#env(key);
         if (e === null) layers.push({ layer: 'env', present: false, origin: variable });
         else if (e.error !== undefined) {
-          layers.push({ layer: 'env', present: false, origin: variable, error: { code: e.error.code, message: e.error.message, hint: e.error.hint } });
-        } else layers.push({ layer: 'env', present: true, value: e.value as JsonValue, origin: variable, source: `env:${variable}` });
+          layers.push({
+            layer: 'env',
+            present: false,
+            origin: variable,
+            error: { code: e.error.code, message: e.error.message, hint: e.error.hint },
+          });
+        } else
+          layers.push({
+            layer: 'env',
+            present: true,
+            value: e.value as JsonValue,
+            origin: variable,
+            source: `env:${variable}`,
+          });
       }
     }
     for (const layer of ['project', 'user'] as const) {
@@ -413,23 +457,37 @@ export class Store {
       layers.push(
         entry === undefined
           ? { layer, present: false, origin: slot.dir }
-          : { layer, present: true, value: entry.value, origin: slot.dir, revision: entry.revision, source: entry.source, updatedAt: entry.updatedAt },
+          : {
+              layer,
+              present: true,
+              value: entry.value,
+              origin: slot.dir,
+              revision: entry.revision,
+              source: entry.source,
+              updatedAt: entry.updatedAt,
+            },
       );
     }
     const d = this.#defaults.get(key);
     const sd = d === undefined ? this.#schema()?.defaultFor(key) : undefined;
     if (d !== undefined) layers.push({ layer: 'default', present: true, value: d, origin: 'shipped default' });
-    else if (sd !== undefined) layers.push({ layer: 'default', present: true, value: freezeDeep(sd), origin: 'schema default' });
+    else if (sd !== undefined)
+      layers.push({ layer: 'default', present: true, value: freezeDeep(sd), origin: 'schema default' });
     else layers.push({ layer: 'default', present: false, origin: 'no default' });
     const cd = options?.default === undefined ? undefined : assertValue(options.default, key);
-    layers.push(cd === undefined ? { layer: 'caller', present: false, origin: "no caller's default" } : { layer: 'caller', present: true, value: cd, origin: "caller's default" });
+    layers.push(
+      cd === undefined
+        ? { layer: 'caller', present: false, origin: "no caller's default" }
+        : { layer: 'caller', present: true, value: cd, origin: "caller's default" },
+    );
 
     // A bad env value fails the read unless an override (the only higher layer) wins anyway.
     const override = layers[0]?.present === true ? layers[0] : undefined;
     const envError = override === undefined ? layers.find((l) => l.layer === 'env')?.error : undefined;
     const winner = envError !== undefined ? undefined : layers.find((l) => l.present);
     let reason = explainReason(key, layers);
-    if (envError !== undefined) reason = `${envError.message} A read of this key fails until it is fixed. ${envError.hint}`;
+    if (envError !== undefined)
+      reason = `${envError.message} A read of this key fails until it is fixed. ${envError.hint}`;
     return {
       key,
       value: winner?.value,
@@ -466,7 +524,8 @@ export class Store {
   /** `list()` as a plain object of key → value. */
   all(prefix?: string): Record<string, JsonValue> {
     const out: Record<string, JsonValue> = {};
-    for (const r of this.list(prefix)) Object.defineProperty(out, r.key, { value: r.value, enumerable: true, writable: true, configurable: true });
+    for (const r of this.list(prefix))
+      Object.defineProperty(out, r.key, { value: r.value, enumerable: true, writable: true, configurable: true });
     return out;
   }
 
@@ -479,14 +538,18 @@ export class Store {
    */
   set(key: string, value: unknown, options?: SetOptions): Commit {
     const req: ChangeRequest =
-      options?.expectRevision === undefined ? { op: 'set', key, value } : { op: 'set', key, value, expectRevision: options.expectRevision };
+      options?.expectRevision === undefined
+        ? { op: 'set', key, value }
+        : { op: 'set', key, value, expectRevision: options.expectRevision };
     return this.#commit(prepareChanges([req]), options?.source);
   }
 
   /** Deletes `key` from the write store (recorded). Deleting an absent key changes nothing. */
   delete(key: string, options?: SetOptions): Commit {
     const req: ChangeRequest =
-      options?.expectRevision === undefined ? { op: 'delete', key } : { op: 'delete', key, expectRevision: options.expectRevision };
+      options?.expectRevision === undefined
+        ? { op: 'delete', key }
+        : { op: 'delete', key, expectRevision: options.expectRevision };
     return this.#commit(prepareChanges([req]), options?.source);
   }
 
@@ -505,17 +568,26 @@ export class Store {
       // The store does not exist yet: every key is absent. Refuse what would fail before creating it.
       for (const c of prepared) {
         if (c.expectRevision !== undefined && c.expectRevision !== 0) {
-          throw new PsmcError('PSMC_CONFLICT', `The key ${JSON.stringify(c.key)} does not exist (the store is empty), but the write expected revision ${c.expectRevision}.`, {
-            hint: 'Someone else changed it first. Read the current value, merge your change into it, and retry with its revision.',
-            details: { key: c.key, expectedRevision: c.expectRevision, currentRevision: 0 },
-          });
+          throw new PsmcError(
+            'PSMC_CONFLICT',
+            `The key ${JSON.stringify(c.key)} does not exist (the store is empty), but the write expected revision ${c.expectRevision}.`,
+            {
+              hint: 'Someone else changed it first. Read the current value, merge your change into it, and retry with its revision.',
+              details: { key: c.key, expectedRevision: c.expectRevision, currentRevision: 0 },
+            },
+          );
         }
       }
     }
     const shared = this.#writeShared();
     shared.beforeWrite();
     const result = shared.storage.write((tx) =>
-      commitChanges(tx, prepared, { wallMs: this.#clock(), source: src, schemaOf: (t) => shared.schemaIn(t), ...(note === undefined ? {} : { note }) }),
+      commitChanges(tx, prepared, {
+        wallMs: this.#clock(),
+        source: src,
+        schemaOf: (t) => shared.schemaIn(t),
+        ...(note === undefined ? {} : { note }),
+      }),
     );
     shared.applyCommit(result);
     if (result.records.length > 0) this.#maybeAutoSnapshot(result.revision);
@@ -532,14 +604,23 @@ export class Store {
     this.#ensureOpen();
     this.#tryAttach(this.#write);
     if (this.#write.shared === undefined && !this.#readOnly) {
-      throw new PsmcError('PSMC_NOTHING_TO_UNDO', `The store at ${this.#write.dir} has no changes to undo (it does not exist yet).`, {
-        hint: 'Nothing was ever written to this store.',
-      });
+      throw new PsmcError(
+        'PSMC_NOTHING_TO_UNDO',
+        `The store at ${this.#write.dir} has no changes to undo (it does not exist yet).`,
+        {
+          hint: 'Nothing was ever written to this store.',
+        },
+      );
     }
     const shared = this.#writeShared();
     const result = shared.storage.write((tx) => {
       const plan = planUndo(tx, options.revision, options.force ?? false);
-      const ctx = { wallMs: this.#clock(), source: src, schemaOf: (t: typeof tx) => shared.schemaIn(t), note: `undo of revision ${plan.revision}` };
+      const ctx = {
+        wallMs: this.#clock(),
+        source: src,
+        schemaOf: (t: typeof tx) => shared.schemaIn(t),
+        note: `undo of revision ${plan.revision}`,
+      };
       if (plan.schema !== undefined) {
         return commitSchema(tx, plan.schema.doc, ctx, (rows) => checkRows(plan.schema?.doc, rows));
       }
@@ -592,7 +673,9 @@ export class Store {
     const text = doc === undefined ? undefined : JSON.stringify(parseSchemaDocument(doc));
     const shared = this.#writeShared();
     const result = shared.storage.write((tx) =>
-      commitSchema(tx, text, { wallMs: this.#clock(), source: src, schemaOf: (t) => shared.schemaIn(t) }, (rows) => checkRows(text, rows)),
+      commitSchema(tx, text, { wallMs: this.#clock(), source: src, schemaOf: (t) => shared.schemaIn(t) }, (rows) =>
+        checkRows(text, rows),
+      ),
     );
     shared.applyCommit(result);
     return toCommit(result);
@@ -608,7 +691,13 @@ export class Store {
     const { state, rows, schema } = shared.storage.readAll();
     for (const r of rows) {
       Object.defineProperty(entries, r.key, {
-        value: { value: JSON.parse(r.value) as JsonValue, type: r.type, revision: r.revision, updatedAt: r.updatedAt, source: r.source },
+        value: {
+          value: JSON.parse(r.value) as JsonValue,
+          type: r.type,
+          revision: r.revision,
+          updatedAt: r.updatedAt,
+          source: r.source,
+        },
         enumerable: true,
         writable: true,
         configurable: true,
@@ -626,7 +715,10 @@ export class Store {
    * when `file` is given, else to the handle's source. An automatic
    * `before-import` snapshot is taken first unless `snapshot: false`.
    */
-  importData(doc: unknown, options: { replace?: boolean; source?: string; file?: string; snapshot?: boolean } = {}): Commit {
+  importData(
+    doc: unknown,
+    options: { replace?: boolean; source?: string; file?: string; snapshot?: boolean } = {},
+  ): Commit {
     this.#ensureOpen();
     const values = parseExport(doc, options.file);
     const changes: ChangeRequest[] = [];
@@ -695,7 +787,8 @@ export class Store {
 
   /** Switches the mirror format of the write store (`off` stops mirroring); the old file stays. */
   setMirrorFormat(format: 'json' | 'toml' | 'yaml' | 'off'): void {
-    if (!['json', 'toml', 'yaml', 'off'].includes(format)) throw new TypeError(`mirror format must be json, toml, yaml or off, received ${JSON.stringify(format)}`);
+    if (!['json', 'toml', 'yaml', 'off'].includes(format))
+      throw new TypeError(`mirror format must be json, toml, yaml or off, received ${JSON.stringify(format)}`);
     const shared = this.#writeShared();
     shared.enableMirror(this.#clock);
     shared.mirror?.setFormat(format);
@@ -738,7 +831,11 @@ export class Store {
   /** Takes a named snapshot of the write store (a plaintext JSON file in `snapshots/`). */
   snapshot(name?: string, options: { overwrite?: boolean } = {}): SnapshotInfo {
     this.#ensureOpen();
-    return createSnapshot(this, { ...(name === undefined ? {} : { name }), source: this.#source, ...(options.overwrite === undefined ? {} : { overwrite: options.overwrite }) });
+    return createSnapshot(this, {
+      ...(name === undefined ? {} : { name }),
+      source: this.#source,
+      ...(options.overwrite === undefined ? {} : { overwrite: options.overwrite }),
+    });
   }
 
   /** The snapshots, newest first (and files that could not be read, as problems). */
@@ -770,7 +867,10 @@ export class Store {
    */
   restore(name: string, options: { source?: string } = {}): ReturnType<typeof restoreSnapshot> {
     this.#ensureOpen();
-    return restoreSnapshot(this, name, { settings: this.snapshotSettings(), ...(options.source === undefined ? {} : { source: options.source }) });
+    return restoreSnapshot(this, name, {
+      settings: this.snapshotSettings(),
+      ...(options.source === undefined ? {} : { source: options.source }),
+    });
   }
 
   /** How many automatic snapshots are kept, and every how many changes one is taken (0: never). */
@@ -779,7 +879,10 @@ export class Store {
     const st = this.#write.shared?.storage;
     const keep = st?.readMeta('snapshots.keep');
     const every = st?.readMeta('snapshots.every');
-    return resolveSettings({ ...(keep === undefined ? {} : { keep: Number(keep) }), ...(every === undefined ? {} : { every: Number(every) }) });
+    return resolveSettings({
+      ...(keep === undefined ? {} : { keep: Number(keep) }),
+      ...(every === undefined ? {} : { every: Number(every) }),
+    });
   }
 
   setSnapshotSettings(settings: Partial<SnapshotSettings>): SnapshotSettings {

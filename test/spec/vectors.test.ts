@@ -295,7 +295,9 @@ function runPure(op: string, i: Obj): Result {
     case 'env.variable':
       return value(envVariableFor(str(i, 'prefix'), str(i, 'key')) ?? null);
     case 'mirror.render': {
-      const entries = (i['entries'] as Array<[string, string]>).map(([k, v]) => [k, JSON.parse(v) as JsonValue] as const);
+      const entries = (i['entries'] as Array<[string, string]>).map(
+        ([k, v]) => [k, JSON.parse(v) as JsonValue] as const,
+      );
       return value(codecFor(str(i, 'format') as MirrorFormat).render(entries));
     }
     case 'mirror.parse': {
@@ -321,13 +323,21 @@ function runPure(op: string, i: Obj): Result {
         base: (k) => (own(base, k) ? (base[k] ?? null) : null),
         ours: (k) => {
           const o = own(ours, k) ? ours[k] : undefined;
-          return o === undefined ? { text: null, timeMs: 0, source: 'file' } : { text: o.valueJson, timeMs: o.timeMs, source: o.source };
+          return o === undefined
+            ? { text: null, timeMs: 0, source: 'file' }
+            : { text: o.valueJson, timeMs: o.timeMs, source: o.source };
         },
         fileTimeMs: i['fileTimeMs'] as number,
       });
       return value({
         apply: r.apply.map((a) => [a.key, a.text]),
-        conflicts: r.conflicts.map((c) => ({ key: c.key, winner: c.winner, lostJson: c.lost, wonJson: c.won, loserSource: c.loserSource })),
+        conflicts: r.conflicts.map((c) => ({
+          key: c.key,
+          winner: c.winner,
+          lostJson: c.lost,
+          wonJson: c.won,
+          loserSource: c.loserSource,
+        })),
       });
     }
     case 'snapshot.name':

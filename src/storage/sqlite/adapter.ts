@@ -16,7 +16,15 @@ import { createRequire } from 'node:module';
 import { PsmcError } from '../../core/errors.js';
 import { formatHlc, HLC_ZERO } from '../../core/clock.js';
 import type { ChangeOp } from '../../core/change.js';
-import type { HistoryQuery, StoragePort, StoredChange, StoredRow, StoredSchema, StoreState, WriteTx } from '../../core/port.js';
+import type {
+  HistoryQuery,
+  StoragePort,
+  StoredChange,
+  StoredRow,
+  StoredSchema,
+  StoreState,
+  WriteTx,
+} from '../../core/port.js';
 import { APPLICATION_ID, FORMAT_VERSION, MIGRATIONS } from './migrations.js';
 import { mapSqliteError, sqliteCode } from './errors.js';
 
@@ -216,7 +224,9 @@ export class SqliteStorage implements StoragePort {
       state: s('SELECT revision, clock, store_id AS storeId FROM state WHERE id = 1'),
       row: s('SELECT key, value, type, revision, updated_at, source FROM entries WHERE key = ?'),
       listAll: s('SELECT key, value, type, revision, updated_at AS updatedAt, source FROM entries ORDER BY key'),
-      listPrefix: s(`SELECT key, value, type, revision, updated_at, source FROM entries WHERE ${PREFIX_WHERE} ORDER BY key`),
+      listPrefix: s(
+        `SELECT key, value, type, revision, updated_at, source FROM entries WHERE ${PREFIX_WHERE} ORDER BY key`,
+      ),
       putRow: s(
         `INSERT INTO entries (key, value, type, revision, updated_at, source) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, type = excluded.type, revision = excluded.revision,
@@ -240,7 +250,9 @@ export class SqliteStorage implements StoragePort {
       ),
       deleteSchema: s('DELETE FROM schema_doc WHERE id = 1'),
       meta: s('PLUCK:SELECT value FROM meta WHERE name = ?'),
-      putMeta: s('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+      putMeta: s(
+        'INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+      ),
       deleteMeta: s('DELETE FROM meta WHERE name = ?'),
       valueAt: s(
         `SELECT op, new_value FROM history WHERE key = ? AND revision <= ? AND op IN ('set', 'delete')
@@ -297,18 +309,29 @@ export class SqliteStorage implements StoragePort {
     const appId = this.#db.pragma('application_id', { simple: true }) as number;
     const version = this.#db.pragma('user_version', { simple: true }) as number;
     if (appId === 0 && version === 0) {
-      const tables = this.#db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").pluck().get() as number;
+      const tables = this.#db
+        .prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
+        .pluck()
+        .get() as number;
       if (tables > 0) {
-        throw new PsmcError('PSMC_CORRUPT', `${this.location} is a SQLite database, but not a psmc store (it has other tables).`, {
-          hint: 'Point psmc at a store directory of its own; psmc never writes into foreign databases.',
-        });
+        throw new PsmcError(
+          'PSMC_CORRUPT',
+          `${this.location} is a SQLite database, but not a psmc store (it has other tables).`,
+          {
+            hint: 'Point psmc at a store directory of its own; psmc never writes into foreign databases.',
+          },
+        );
       }
       return;
     }
     if (appId !== APPLICATION_ID) {
-      throw new PsmcError('PSMC_CORRUPT', `${this.location} is a SQLite database of another application (application_id ${appId}).`, {
-        hint: 'Point psmc at a store directory of its own; psmc never writes into foreign databases.',
-      });
+      throw new PsmcError(
+        'PSMC_CORRUPT',
+        `${this.location} is a SQLite database of another application (application_id ${appId}).`,
+        {
+          hint: 'Point psmc at a store directory of its own; psmc never writes into foreign databases.',
+        },
+      );
     }
     if (version > FORMAT_VERSION) {
       throw new PsmcError(
@@ -323,9 +346,13 @@ export class SqliteStorage implements StoragePort {
     const current = this.#db.pragma('user_version', { simple: true }) as number;
     if (current === FORMAT_VERSION) return;
     if (this.#readOnly) {
-      throw new PsmcError('PSMC_READ_ONLY', `${this.location} needs a format upgrade (${current} → ${FORMAT_VERSION}) but was opened read-only.`, {
-        hint: 'Open it once for writing (any psmc write) to upgrade it.',
-      });
+      throw new PsmcError(
+        'PSMC_READ_ONLY',
+        `${this.location} needs a format upgrade (${current} → ${FORMAT_VERSION}) but was opened read-only.`,
+        {
+          hint: 'Open it once for writing (any psmc write) to upgrade it.',
+        },
+      );
     }
     const run = this.#db.transaction(() => {
       // Re-read inside the lock: another process may have migrated meanwhile.
@@ -423,7 +450,11 @@ export class SqliteStorage implements StoragePort {
   readAll(): { state: StoreState; rows: StoredRow[]; schema: StoredSchema | undefined } {
     this.#ensureOpen();
     // A deferred transaction that only reads: one consistent view, no write lock.
-    return this.#db.transaction(() => ({ state: this.readState(), rows: this.listRows(''), schema: this.readSchema() }))();
+    return this.#db.transaction(() => ({
+      state: this.readState(),
+      rows: this.listRows(''),
+      schema: this.readSchema(),
+    }))();
   }
 
   /**

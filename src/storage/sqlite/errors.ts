@@ -17,10 +17,14 @@ export function mapSqliteError(e: unknown, location: string): unknown {
   const code = sqliteCode(e);
   const msg = String((e as SqliteErrorLike | null)?.message ?? e);
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new PsmcError('PSMC_BUSY', `The store at ${location} stayed locked by another writer past the busy timeout (${msg}).`, {
-      hint: 'Another process holds a long write transaction. Retry, raise busyTimeoutMs, or find the stuck process (psmc doctor).',
-      cause: e,
-    });
+    return new PsmcError(
+      'PSMC_BUSY',
+      `The store at ${location} stayed locked by another writer past the busy timeout (${msg}).`,
+      {
+        hint: 'Another process holds a long write transaction. Retry, raise busyTimeoutMs, or find the stuck process (psmc doctor).',
+        cause: e,
+      },
+    );
   }
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return new PsmcError('PSMC_CORRUPT', `The database ${location} is damaged or is not a SQLite database (${msg}).`, {
@@ -34,9 +38,17 @@ export function mapSqliteError(e: unknown, location: string): unknown {
       cause: e,
     });
   }
-  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL' || code.startsWith('SQLITE_PERM')) {
+  if (
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code.startsWith('SQLITE_IOERR') ||
+    code === 'SQLITE_FULL' ||
+    code.startsWith('SQLITE_PERM')
+  ) {
     return new PsmcError('PSMC_IO', `Cannot use the database ${location}: ${msg}.`, {
-      hint: code === 'SQLITE_FULL' ? 'The disk is full; free space and retry.' : 'Check that the directory exists, is writable, and the disk is healthy.',
+      hint:
+        code === 'SQLITE_FULL'
+          ? 'The disk is full; free space and retry.'
+          : 'Check that the directory exists, is writable, and the disk is healthy.',
       cause: e,
     });
   }
