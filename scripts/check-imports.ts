@@ -71,6 +71,12 @@ const RULES: readonly Rule[] = [
     allow: ['core', 'store', 'watch', 'node:'],
   },
   {
+    zone: 'doctor',
+    matches: (f) => f.startsWith('doctor/'),
+    // Checks and repairs a store: opens it, reads its files, rebuilds a damaged database.
+    allow: ['core', 'store', 'storage/*', 'mirror/*', 'snapshot', 'doctor', 'node:'],
+  },
+  {
     zone: 'store',
     matches: (f) => f.startsWith('store/'),
     allow: ['core', 'storage/*', 'store', 'mirror/*', 'snapshot', 'watch', 'node:'],

@@ -31,6 +31,9 @@ export const COMMANDS: Readonly<Record<string, string>> = {
   revision: 'Print the store revision',
   snapshot: 'Create, list, show, diff, restore or delete snapshots of the store',
   watch: 'Print changes as they happen, by any process (until Ctrl-C)',
+  status: 'Show where the store is and how its database and mirror file stand',
+  edit: 'Edit the plaintext mirror file in $EDITOR, then merge and check it',
+  doctor: 'Check the store (and with --repair, fix it)',
   help: 'Show help for psmc or for a command',
 };
 
@@ -212,6 +215,9 @@ const LOADERS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   revision: () => import('./commands/revision.js'),
   snapshot: () => import('./commands/snapshot.js'),
   watch: () => import('./commands/watch.js'),
+  status: () => import('./commands/status.js'),
+  edit: () => import('./commands/edit.js'),
+  doctor: () => import('./commands/doctor.js'),
 };
 
 async function loadCommand(name: string): Promise<CommandModule> {

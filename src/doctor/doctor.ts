@@ -35,7 +35,17 @@
  * handle on it closed: when called with a live Store, doctor refuses that one
  * repair and says so.
  */
-import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  type Stats,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { isPsmcError } from '../core/errors.js';
 import { compileSchema, parseSchemaDocument } from '../core/schema.js';
@@ -127,7 +137,10 @@ function errText(e: unknown): string {
 
 /** `20260526T101112Z`: a UTC time usable in a file name everywhere. */
 function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 function mode(st: Stats): string {
@@ -196,8 +209,10 @@ class StoreDoctor {
   run(): void {
     if (!existsSync(this.#db)) {
       this.#ok('database', `There is no database at ${this.#db} (nothing was written to this store yet).`);
-      this.#checkPermissions();
-      this.#checkTempFiles();
+      if (existsSync(this.#dir)) {
+        this.#guard('permissions', () => this.#checkPermissions());
+        this.#guard('temp-files', () => this.#checkTempFiles());
+      }
       return;
     }
     let store: Store | undefined;
@@ -238,20 +253,50 @@ class StoreDoctor {
         return;
       }
     }
+    let sound = false;
     try {
-      store = this.#checkIntegrity(store);
-      this.#checkMirror(store);
-      this.#checkSchema(store);
-      this.#checkSnapshots(store);
-      this.#checkPermissions();
-      this.#checkTempFiles();
-      this.#checkImports(store);
+      const checked = this.#guard('database', () => this.#checkIntegrity(store as Store));
+      if (checked !== undefined) ({ store, sound } = checked);
+      const s = store;
+      // On a damaged database, checks that read it would only repeat the damage: skip them.
+      if (sound) {
+        this.#guard('mirror', () => this.#checkMirror(s));
+        this.#guard('schema', () => this.#checkSchema(s));
+      }
+      this.#guard('snapshots', () => this.#checkSnapshots(s));
+      this.#guard('permissions', () => this.#checkPermissions());
+      this.#guard('temp-files', () => this.#checkTempFiles());
+      if (sound) this.#guard('imports', () => this.#checkImports(s));
     } finally {
       store.close();
     }
   }
 
-  #checkIntegrity(store: Store): Store {
+  /** Runs a check; a failure of the check itself becomes a finding, never a crash of doctor. */
+  #guard<T>(check: string, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (e) {
+      const corrupt =
+        (isPsmcError(e) && e.code === 'PSMC_CORRUPT') ||
+        /SQLITE_CORRUPT|SQLITE_NOTADB/.test(String((e as { code?: unknown }).code));
+      this.#add({
+        check,
+        ok: false,
+        severity: 'error',
+        message: `The check could not run: ${errText(e)}`,
+        hint: corrupt
+          ? 'The database is damaged. Run `psmc doctor --repair` (it keeps the damaged file and rebuilds the store).'
+          : isPsmcError(e)
+            ? e.hint
+            : 'Run doctor again with --debug and report the output if it keeps failing.',
+        ...(this.#repair ? { repaired: false } : {}),
+      });
+      return undefined;
+    }
+  }
+
+  #checkIntegrity(store: Store): { store: Store; sound: boolean } {
     let problems: string[];
     try {
       problems = store.checkIntegrity();
@@ -260,7 +305,7 @@ class StoreDoctor {
     }
     if (problems.length === 0) {
       this.#ok('database', `${this.#db} opens and passes the integrity check (revision ${store.revision()}).`);
-      return store;
+      return { store, sound: true };
     }
     const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? ` … (${problems.length} in all)` : '');
     if (!this.#repair || this.#live) {
@@ -274,13 +319,15 @@ class StoreDoctor {
           : 'Run `psmc doctor --repair`: it carries the readable values over to a fresh database and keeps the damaged file beside it.',
         ...(this.#repair ? { repaired: false } : {}),
       });
-      return store;
+      return { store, sound: false };
     }
     let doc: ExportDocument | undefined;
     try {
       doc = store.exportData();
     } catch (e) {
-      this.#actions.push(`${this.#dir}: could not read the values out of the damaged database (${errText(e)}); using the newest snapshot instead.`);
+      this.#actions.push(
+        `${this.#dir}: could not read the values out of the damaged database (${errText(e)}); using the newest snapshot instead.`,
+      );
     }
     store.close();
     const rebuilt = this.#rebuild(doc, 'it fails the integrity check');
@@ -289,10 +336,12 @@ class StoreDoctor {
       ok: false,
       severity: 'error',
       message: `The database failed the integrity check: ${shown}`,
-      hint: rebuilt ? 'Rebuilt (see the repairs below).' : 'The rebuild failed (see the repairs below); the damaged file is kept.',
+      hint: rebuilt
+        ? 'Rebuilt (see the repairs below).'
+        : 'The rebuild failed (see the repairs below); the damaged file is kept.',
       repaired: rebuilt,
     });
-    return this.#open();
+    return { store: this.#open(), sound: rebuilt };
   }
 
   /**
@@ -304,13 +353,16 @@ class StoreDoctor {
     const dir = this.#dir;
     const ts = stamp(this.#now());
     let aside = `${DATABASE_FILE}.corrupt-${ts}`;
-    for (let n = 2; [aside, `${aside}-wal`, `${aside}-shm`].some((f) => existsSync(join(dir, f))); n++) aside = `${DATABASE_FILE}.corrupt-${ts}-${n}`;
+    for (let n = 2; [aside, `${aside}-wal`, `${aside}-shm`].some((f) => existsSync(join(dir, f))); n++)
+      aside = `${DATABASE_FILE}.corrupt-${ts}-${n}`;
     try {
       for (const suffix of ['', '-wal', '-shm']) {
         const from = join(dir, `${DATABASE_FILE}${suffix}`);
         if (!existsSync(from)) continue;
         renameSync(from, join(dir, `${aside}${suffix}`));
-        this.#actions.push(`${dir}: moved ${DATABASE_FILE}${suffix} aside to ${aside}${suffix} because ${why} (kept, not deleted).`);
+        this.#actions.push(
+          `${dir}: moved ${DATABASE_FILE}${suffix} aside to ${aside}${suffix} because ${why} (kept, not deleted).`,
+        );
       }
     } catch (e) {
       this.#actions.push(`${dir}: could not move the damaged database aside: ${errText(e)}. Nothing else was changed.`);
@@ -318,7 +370,8 @@ class StoreDoctor {
     }
 
     // The mirror file: the newest of config.json/.toml/.yaml.
-    let mirror: { file: string; format: MirrorFormat; text: string; values: Map<string, JsonValue> | undefined } | undefined;
+    let mirror:
+      { file: string; format: MirrorFormat; text: string; values: Map<string, JsonValue> | undefined } | undefined;
     for (const format of FORMATS) {
       const file = join(dir, MIRROR_FILES[format]);
       const st = lstatOrUndefined(file);
@@ -334,7 +387,9 @@ class StoreDoctor {
       try {
         values = codecs().codecFor(format).parse(text).values;
       } catch (e) {
-        this.#actions.push(`${dir}: the mirror file ${MIRROR_FILES[format]} does not parse (${errText(e)}); its values are not merged.`);
+        this.#actions.push(
+          `${dir}: the mirror file ${MIRROR_FILES[format]} does not parse (${errText(e)}); its values are not merged.`,
+        );
       }
       mirror = { file, format, text, values };
     }
@@ -352,8 +407,10 @@ class StoreDoctor {
       this.#actions.push(`${dir}: created a fresh ${DATABASE_FILE}.`);
       if (doc !== undefined) {
         if (doc.schema !== undefined) fresh.setSchema(doc.schema, { source: 'repair:database' });
-        const c = fresh.importData(doc, { source: 'repair:database' });
-        this.#actions.push(`${dir}: carried ${c.changes.length} readable value(s) over from the damaged database (source repair:database)${doc.schema === undefined ? '' : ', and its schema'}.`);
+        const c = fresh.importData(doc, { source: 'repair:database', snapshot: false });
+        this.#actions.push(
+          `${dir}: carried ${c.changes.length} readable value(s) over from the damaged database (source repair:database)${doc.schema === undefined ? '' : ', and its schema'}.`,
+        );
       } else {
         this.#restoreNewestSnapshot(fresh);
       }
@@ -361,8 +418,10 @@ class StoreDoctor {
         const flat = Object.create(null) as Record<string, JsonValue>;
         for (const [k, v] of mirror.values) flat[k] = v;
         try {
-          const c = fresh.importData(flat, { source: 'repair:mirror' });
-          this.#actions.push(`${dir}: merged ${MIRROR_FILES[mirror.format]} on top: ${c.changes.length} key(s) changed (source repair:mirror).`);
+          const c = fresh.importData(flat, { source: 'repair:mirror', snapshot: false });
+          this.#actions.push(
+            `${dir}: merged ${MIRROR_FILES[mirror.format]} on top: ${c.changes.length} key(s) changed (source repair:mirror).`,
+          );
         } catch (e) {
           mirror.values = undefined;
           this.#actions.push(`${dir}: could not merge ${MIRROR_FILES[mirror.format]}: ${errText(e)}.`);
@@ -379,12 +438,16 @@ class StoreDoctor {
           }
           if (changes.length > 0) {
             writeFileAtomic(mirror.file, codecs().codecFor(mirror.format).update(mirror.text, changes));
-            this.#actions.push(`${dir}: wrote ${changes.length} key(s) the mirror file lacked into ${MIRROR_FILES[mirror.format]} (its other lines and comments kept).`);
+            this.#actions.push(
+              `${dir}: wrote ${changes.length} key(s) the mirror file lacked into ${MIRROR_FILES[mirror.format]} (its other lines and comments kept).`,
+            );
           }
         } else {
           const kept = `${MIRROR_FILES[mirror.format]}.before-repair-${ts}`;
           renameSync(mirror.file, join(dir, kept));
-          this.#actions.push(`${dir}: moved ${MIRROR_FILES[mirror.format]} aside to ${kept} (kept); a fresh one is written from the database.`);
+          this.#actions.push(
+            `${dir}: moved ${MIRROR_FILES[mirror.format]} aside to ${kept} (kept); a fresh one is written from the database.`,
+          );
         }
       }
     } catch (e) {
@@ -434,13 +497,15 @@ class StoreDoctor {
       }
       const source = `restore:${info.name}`;
       if (doc.schema !== undefined) fresh.setSchema(doc.schema, { source });
-      const c = fresh.importData(toExportDocument(doc), { source });
+      const c = fresh.importData(toExportDocument(doc), { source, snapshot: false });
       this.#actions.push(
         `${dir}: restored snapshot ${info.name} (taken ${doc.createdAt} at revision ${doc.revision}): ${c.changes.length} key(s) (source ${source})${doc.schema === undefined ? '' : ', and its schema'}.`,
       );
       return;
     }
-    this.#actions.push(`${dir}: there is no usable snapshot in ${join(dir, 'snapshots')}; the store starts from the mirror file's values only.`);
+    this.#actions.push(
+      `${dir}: there is no usable snapshot in ${join(dir, 'snapshots')}; the store starts from the mirror file's values only.`,
+    );
   }
 
   #checkMirror(store: Store): void {
@@ -500,7 +565,13 @@ class StoreDoctor {
     try {
       compiled = compileSchema(parseSchemaDocument(doc));
     } catch (e) {
-      this.#add({ check: 'schema', ok: false, severity: 'error', message: `The stored schema does not compile: ${errText(e)}`, hint: 'Set a valid schema with `psmc schema set <file>`.' });
+      this.#add({
+        check: 'schema',
+        ok: false,
+        severity: 'error',
+        message: `The stored schema does not compile: ${errText(e)}`,
+        hint: 'Set a valid schema with `psmc schema set <file>`.',
+      });
       return;
     }
     const entries = store.exportData().entries;
@@ -558,7 +629,8 @@ class StoreDoctor {
     const snapshots = join(dir, 'snapshots');
     want.push([snapshots, 0o700]);
     try {
-      for (const f of readdirSync(snapshots)) if (f.endsWith('.json') && !f.startsWith('.')) want.push([join(snapshots, f), 0o600]);
+      for (const f of readdirSync(snapshots))
+        if (f.endsWith('.json') && !f.startsWith('.')) want.push([join(snapshots, f), 0o600]);
     } catch {
       // No snapshots directory: nothing to check there.
     }
@@ -671,9 +743,16 @@ class StoreDoctor {
     if (this.#repair) {
       try {
         const r = processImports(store);
-        for (const d of r.done) this.#actions.push(`${this.#dir}: imported imports/${d.file}: ${d.changes} key(s) changed (source ${d.source}); moved to done/.`);
-        for (const d of r.rejected) this.#actions.push(`${this.#dir}: rejected imports/${d.file}: ${d.message} (moved to rejected/, reason in ${basename(d.reasonFile)}).`);
-        for (const d of r.skipped) if (pending.includes(d.file)) this.#actions.push(`${this.#dir}: left imports/${d.file}: ${d.reason}.`);
+        for (const d of r.done)
+          this.#actions.push(
+            `${this.#dir}: imported imports/${d.file}: ${d.changes} key(s) changed (source ${d.source}); moved to done/.`,
+          );
+        for (const d of r.rejected)
+          this.#actions.push(
+            `${this.#dir}: rejected imports/${d.file}: ${d.message} (moved to rejected/, reason in ${basename(d.reasonFile)}).`,
+          );
+        for (const d of r.skipped)
+          if (pending.includes(d.file)) this.#actions.push(`${this.#dir}: left imports/${d.file}: ${d.reason}.`);
         repaired = pendingImports(this.#dir).length === 0;
       } catch (e) {
         repaired = false;

@@ -70,7 +70,12 @@ const CLAIM_RE = /^\.psmc-import-(\d+)-([0-9a-f]{8})-(.+)$/s;
 const MAX_SOURCE_LENGTH = 128;
 
 /** The extension → format table. */
-const FORMATS: Readonly<Record<string, MirrorFormat>> = { '.json': 'json', '.toml': 'toml', '.yaml': 'yaml', '.yml': 'yaml' };
+const FORMATS: Readonly<Record<string, MirrorFormat>> = {
+  '.json': 'json',
+  '.toml': 'toml',
+  '.yaml': 'yaml',
+  '.yml': 'yaml',
+};
 
 /** What processImports needs from a store; `Store` satisfies it (through `info`). */
 export type ImportsHost = (
@@ -84,7 +89,10 @@ export type ImportsHost = (
     }
 ) & {
   /** Merges an export document or a flat object of key → value as one batch. */
-  importData(doc: unknown, options: { source: string }): { readonly revision: number; readonly changes: readonly unknown[] };
+  importData(
+    doc: unknown,
+    options: { source: string },
+  ): { readonly revision: number; readonly changes: readonly unknown[] };
 };
 
 export interface ImportDone {
@@ -186,10 +194,14 @@ function ensureRealDir(dir: string): void {
     return ensureRealDir(dir);
   }
   if (!st.isDirectory()) {
-    throw new PsmcError('PSMC_IO', `${dir} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; psmc only uses a real directory there.`, {
-      hint: 'Move it away (psmc recreates the folder, mode 0700), so that imports cannot be redirected outside the store.',
-      details: { path: dir },
-    });
+    throw new PsmcError(
+      'PSMC_IO',
+      `${dir} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; psmc only uses a real directory there.`,
+      {
+        hint: 'Move it away (psmc recreates the folder, mode 0700), so that imports cannot be redirected outside the store.',
+        details: { path: dir },
+      },
+    );
   }
 }
 
@@ -260,7 +272,13 @@ function numbered(name: string, n: number): string {
  * the file system has none. `alsoFree` names a companion (`<name>.reason`)
  * that must be free too. Returns the name used.
  */
-function moveNoClobber(from: string, toDir: string, name: string, isLink: boolean, alsoFree?: (n: string) => string): string {
+function moveNoClobber(
+  from: string,
+  toDir: string,
+  name: string,
+  isLink: boolean,
+  alsoFree?: (n: string) => string,
+): string {
   for (let n = 0; n < 10_000; n++) {
     const candidate = numbered(name, n);
     const target = join(toDir, candidate);
@@ -278,7 +296,14 @@ function moveNoClobber(from: string, toDir: string, name: string, isLink: boolea
       } catch (e) {
         const code = errno(e);
         if (code === 'EEXIST') continue;
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'EMLINK' && code !== 'ENOSYS') {
+        if (
+          code !== 'EPERM' &&
+          code !== 'ENOTSUP' &&
+          code !== 'EOPNOTSUPP' &&
+          code !== 'EXDEV' &&
+          code !== 'EMLINK' &&
+          code !== 'ENOSYS'
+        ) {
           throw ioError(e, from, 'move');
         }
         // No hard links here: fall through to a checked rename.
@@ -311,16 +336,29 @@ function readClaimed(path: string, expected: Stats): string {
   try {
     fd = openSync(path, fsConstants.O_RDONLY | noFollow);
   } catch (e) {
-    if (errno(e) === 'ELOOP') throw rejectError('PSMC_PARSE', 'it became a symbolic link while being read.', 'Drop a regular file, not a link.');
+    if (errno(e) === 'ELOOP')
+      throw rejectError(
+        'PSMC_PARSE',
+        'it became a symbolic link while being read.',
+        'Drop a regular file, not a link.',
+      );
     throw ioError(e, path, 'read');
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || st.ino !== expected.ino || st.dev !== expected.dev) {
-      throw rejectError('PSMC_PARSE', 'it was replaced by something else while being read.', 'Drop the file again, and do not change it once it is in imports/.');
+      throw rejectError(
+        'PSMC_PARSE',
+        'it was replaced by something else while being read.',
+        'Drop the file again, and do not change it once it is in imports/.',
+      );
     }
     if (st.size > MAX_IMPORT_BYTES) {
-      throw rejectError('PSMC_VALUE_TOO_LARGE', `it is ${st.size} bytes; the limit is ${MAX_IMPORT_BYTES}.`, 'Split it into several files.');
+      throw rejectError(
+        'PSMC_VALUE_TOO_LARGE',
+        `it is ${st.size} bytes; the limit is ${MAX_IMPORT_BYTES}.`,
+        'Split it into several files.',
+      );
     }
     const buf = Buffer.alloc(st.size);
     let off = 0;
@@ -333,7 +371,11 @@ function readClaimed(path: string, expected: Stats): string {
       const text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, off));
       return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     } catch {
-      throw rejectError('PSMC_PARSE', 'it is not UTF-8 text.', 'Save the file as UTF-8 (without a byte order mark is best).');
+      throw rejectError(
+        'PSMC_PARSE',
+        'it is not UTF-8 text.',
+        'Save the file as UTF-8 (without a byte order mark is best).',
+      );
     }
   } finally {
     closeSync(fd);
@@ -402,7 +444,14 @@ function locateKey(text: string, key: string): { line: number; column: number } 
 }
 
 /** Errors that are the store's, not the file's: the file is put back and the run stops. */
-const STORE_ERRORS = new Set(['PSMC_BUSY', 'PSMC_IO', 'PSMC_CLOSED', 'PSMC_CORRUPT', 'PSMC_READ_ONLY', 'PSMC_INTERNAL']);
+const STORE_ERRORS = new Set([
+  'PSMC_BUSY',
+  'PSMC_IO',
+  'PSMC_CLOSED',
+  'PSMC_CORRUPT',
+  'PSMC_READ_ONLY',
+  'PSMC_INTERNAL',
+]);
 
 function reasonText(file: string, r: Omit<ImportRejected, 'movedTo' | 'reasonFile' | 'file'>, at: number): string {
   const lines = [
@@ -424,8 +473,10 @@ function reasonText(file: string, r: Omit<ImportRejected, 'movedTo' | 'reasonFil
 /** Why the name itself is unusable, or undefined. */
 function nameProblem(name: string): string | undefined {
   if (name === '.' || name === '..' || name.includes('/') || name.includes('\\')) return 'it is not a plain file name';
-  if (!name.isWellFormed() || /[\u0000-\u001f\u007f-\u009f]/.test(name)) return 'it holds control characters or broken Unicode';
-  if ([...`import:${name}`].length > MAX_SOURCE_LENGTH) return `it is too long to record as the source (import:<name> is at most ${MAX_SOURCE_LENGTH} characters)`;
+  if (!name.isWellFormed() || /[\u0000-\u001f\u007f-\u009f]/.test(name))
+    return 'it holds control characters or broken Unicode';
+  if ([...`import:${name}`].length > MAX_SOURCE_LENGTH)
+    return `it is too long to record as the source (import:<name> is at most ${MAX_SOURCE_LENGTH} characters)`;
   return undefined;
 }
 
@@ -500,7 +551,12 @@ export function processImports(host: ImportsHost, options: ImportsOptions = {}):
 
   for (const { name, st } of ready) {
     const at = now();
-    const reject = (from: string, isLink: boolean, e: PsmcError | { code: string; message: string; hint: string; details?: Record<string, unknown> }, text?: string): void => {
+    const reject = (
+      from: string,
+      isLink: boolean,
+      e: PsmcError | { code: string; message: string; hint: string; details?: Record<string, unknown> },
+      text?: string,
+    ): void => {
       const d = e.details ?? {};
       let line = typeof d['line'] === 'number' ? d['line'] : undefined;
       let column = typeof d['column'] === 'number' ? d['column'] : undefined;
@@ -601,7 +657,13 @@ export function processImports(host: ImportsHost, options: ImportsOptions = {}):
     const doneDir = join(dir, DONE_DIR);
     ensureRealDir(doneDir);
     const moved = moveNoClobber(claimed, doneDir, name, false);
-    report.done.push({ file: name, movedTo: join(doneDir, moved), source, revision: commit.revision, changes: commit.changes.length });
+    report.done.push({
+      file: name,
+      movedTo: join(doneDir, moved),
+      source,
+      revision: commit.revision,
+      changes: commit.changes.length,
+    });
   }
   return report;
 }

@@ -45,7 +45,10 @@ function storeDirs(ctx: Context): string[] {
   const g = ctx.global;
   if (g.store !== undefined) {
     if (g.project !== undefined) {
-      throw usageError('--store and --project cannot be used together.', '--store names the one store to use; drop one of them.');
+      throw usageError(
+        '--store and --project cannot be used together.',
+        '--store names the one store to use; drop one of them.',
+      );
     }
     return [resolve(ctx.cwd, g.store)];
   }
@@ -89,7 +92,9 @@ function print(ctx: Context, report: DoctorReport): void {
   if (problems === 0) {
     ctx.out(`Healthy${warnings === 0 ? '.' : ` (${warnings} warning${warnings === 1 ? '' : 's'}).`}`);
   } else {
-    const fix = report.findings.some((f) => !f.ok && f.repaired === undefined) ? ' Run `psmc doctor --repair` to fix what can be fixed.' : '';
+    const fix = report.findings.some((f) => !f.ok && f.repaired === undefined)
+      ? ' Run `psmc doctor --repair` to fix what can be fixed.'
+      : '';
     ctx.out(`${problems} problem${problems === 1 ? '' : 's'} remain${problems === 1 ? 's' : ''}.${fix}`);
   }
 }

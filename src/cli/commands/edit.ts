@@ -81,12 +81,18 @@ function runEditor(ctx: Context, file: string): void {
   const { text, from } = editorCommand(ctx.env);
   const parts = splitCommand(text);
   const cmd = parts[0];
-  if (cmd === undefined) throw usageError(`${from} is empty.`, 'Set $VISUAL or $EDITOR to your editor, e.g. EDITOR=nano.');
+  if (cmd === undefined)
+    throw usageError(`${from} is empty.`, 'Set $VISUAL or $EDITOR to your editor, e.g. EDITOR=nano.');
   const win = process.platform === 'win32';
   // Windows editors are often .cmd scripts (code.cmd), which only a shell can start.
   const quoted = (s: string): string => (/[\s"&|<>^]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   const r = win
-    ? spawnSync([...parts, file].map(quoted).join(' '), { stdio: 'inherit', env: { ...ctx.env }, shell: true, cwd: ctx.cwd })
+    ? spawnSync([...parts, file].map(quoted).join(' '), {
+        stdio: 'inherit',
+        env: { ...ctx.env },
+        shell: true,
+        cwd: ctx.cwd,
+      })
     : spawnSync(cmd, [...parts.slice(1), file], { stdio: 'inherit', env: { ...ctx.env }, cwd: ctx.cwd });
   if (r.error !== undefined) {
     const code = (r.error as NodeJS.ErrnoException).code;
