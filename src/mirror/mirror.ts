@@ -25,13 +25,13 @@
  * at process exit.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PsmcError, isPsmcError } from '../core/errors.js';
 import { parseHlc, type WallClock } from '../core/clock.js';
 import { commitChanges, type CommitResult, type PreparedChange } from '../core/engine.js';
 import { mergeMirror } from '../core/merge.js';
-import { decodeStored, encodeValue, type JsonValue } from '../core/value.js';
+import { decodeStored, encodeValue, valuesEqual, type JsonValue } from '../core/value.js';
 import type { StoragePort, StoredRow, WriteTx } from '../core/port.js';
 import type { CompiledSchema } from '../core/schema.js';
 import { HEADER_TEXT, MIRROR_FILES, type MirrorCodec, type MirrorFormat } from './codecs/types.js';
@@ -122,8 +122,43 @@ function statOf(file: string): FileStat | undefined {
   }
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Decodes the file's bytes as UTF-8, refusing invalid sequences with the
+ * line and column of the first bad byte: a file saved in another encoding is
+ * an invalid edit, never imported with U+FFFD in place of characters.
+ */
+function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch (cause) {
+    // Find the first bad byte: the longest prefix that decodes.
+    let lo = 0;
+    let hi = bytes.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+        lo = mid;
+      } catch {
+        // This prefix holds the bad byte: search the lower half (the error is the answer, not a failure).
+        hi = mid - 1;
+      }
+    }
+    const before = bytes.subarray(0, lo).toString('utf8');
+    const line = before.split('\n').length;
+    const column = [...before.slice(before.lastIndexOf('\n') + 1)].length + 1;
+    throw new PsmcError('PSMC_PARSE', `${file} is not valid UTF-8: byte ${lo} (line ${line}, column ${column}) cannot start or continue a character.`, {
+      hint: 'Save the file as UTF-8 (most editors: "Save with encoding" → UTF-8).',
+      details: { file, line, column },
+      cause,
+    });
+  }
 }
 
 /** Reads the store's mirror setting without a transaction. */
@@ -263,8 +298,8 @@ export class Mirror {
       this.#known = st;
       return none;
     }
-    const text = readFileSync(file, 'utf8');
-    const hash = sha256(text);
+    const bytes = readFileSync(file);
+    const hash = sha256(bytes);
     if (hash === tx.readMeta(META.hash)) {
       // Touched, not changed (or rewritten with the same bytes); a fixed-back file clears the error.
       this.#recordStat(tx, st);
@@ -277,6 +312,7 @@ export class Mirror {
       this.#known = st;
       return { ...none, waiting: true };
     }
+    const text = decodeUtf8(bytes, file);
     const age = this.#host.clock() - st.mtimeMs;
     if (text.trim() === '') {
       // Editors truncate, then write: an empty file is a save in progress, until it stays empty.
@@ -315,14 +351,15 @@ export class Mirror {
       if (plan === undefined) return false;
       const file = this.file;
       const before = statOf(file);
-      let base: string;
+      let bytes: Buffer;
       try {
-        base = readFileSync(file, 'utf8');
+        bytes = readFileSync(file);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
         return this.#host.storage.write((tx) => (this.#importIn(tx), true));
       }
-      if (sha256(base) !== plan.metaHash) return false; // a hand edit: the next sync imports it first
+      if (sha256(bytes) !== plan.metaHash) return false; // a hand edit: the next sync imports it first
+      const base = bytes.toString('utf8');
       let text: string;
       try {
         text = this.#updatedText(base, plan.changes);
@@ -456,10 +493,18 @@ export class Mirror {
       });
       tx.writeMeta(META.importedAt, new Date(this.#host.clock()).toISOString());
     }
-    // Where the database disagrees with the file (a conflict the store won), correct the file.
+    // Where the database now disagrees with the file, correct the file: a conflict the store
+    // won, or (with no base yet: a first import, a new format) keys the file never had.
+    const after = new Map<string, string | null>();
+    for (const [key, row] of rows) after.set(key, row.value);
+    for (const a of merge.apply) after.set(a.key, a.text);
     const fix: Array<{ key: string; value: JsonValue | undefined }> = [];
-    for (const c of merge.conflicts)
-      if (c.winner === 'store') fix.push({ key: c.key, value: c.won === null ? undefined : decodeStored(c.won) });
+    for (const key of new Set([...after.keys(), ...theirs.keys()])) {
+      const db = after.get(key) ?? null;
+      const file = theirs.get(key) ?? null;
+      const equal = db === file || (db !== null && file !== null && valuesEqual(decodeStored(db), decodeStored(file)));
+      if (!equal) fix.push({ key, value: db === null ? undefined : decodeStored(db) });
+    }
     const revision = tx.readState().revision;
     if (fix.length > 0) {
       const next = this.#codecNow().update(text, fix);
@@ -481,12 +526,13 @@ export class Mirror {
     let line = typeof d.line === 'number' ? d.line : undefined;
     let column = typeof d.column === 'number' ? d.column : undefined;
     const key = typeof d.key === 'string' ? d.key : undefined;
-    let text: string | undefined;
+    let bytes: Buffer | undefined;
     try {
-      text = readFileSync(file, 'utf8');
+      bytes = readFileSync(file);
     } catch (readError) {
       if ((readError as NodeJS.ErrnoException).code !== 'ENOENT') throw readError;
     }
+    const text = bytes?.toString('utf8');
     if (line === undefined && key !== undefined && text !== undefined) {
       // Schema errors know the key, not the place: find the key's line in the file.
       const at = locateKey(text, key);
@@ -505,7 +551,7 @@ export class Mirror {
     const st = statOf(file);
     this.#host.storage.write((tx) => {
       tx.writeMeta(META.error, JSON.stringify(error));
-      if (text !== undefined) tx.writeMeta(META.errorHash, sha256(text));
+      if (bytes !== undefined) tx.writeMeta(META.errorHash, sha256(bytes));
     });
     this.#known = st ?? 'missing';
     return error;
@@ -589,11 +635,23 @@ export class Mirror {
     };
   }
 
-  /** Switches the store's mirror format (or turns it off); the old file is left in place. */
+  /**
+   * Switches the store's mirror format (or turns it off). The old format's file
+   * is left in place; a stale file of the new format is renamed aside
+   * (`config.toml.old-<time>`) and the new file written from the database.
+   */
   setFormat(setting: MirrorSetting): void {
+    this.flush();
     this.#host.storage.write((tx) => {
       tx.writeMeta(META.format, setting);
       for (const m of Object.values(META)) if (m !== META.format) tx.writeMeta(m, undefined);
+      if (setting === 'off') return;
+      // A file of the new format left from before is stale: keep it aside (never lose a human's
+      // file), and write the new one from the database.
+      const target = join(this.#host.dir, MIRROR_FILES[setting]);
+      if (statOf(target) !== undefined) {
+        renameSync(target, `${target}.old-${new Date(this.#host.clock()).toISOString().replace(/[:.]/g, '-')}`);
+      }
     });
     this.#setting = setting;
     this.#codec = undefined;

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { PsmcError } from '../core/errors.js';
+import { isPsmcError, PsmcError } from '../core/errors.js';
 import { assertKey, isValidKey, keyHasPrefix, normalizePrefix } from '../core/keys.js';
 import { assertValue, encodeValue, type JsonValue } from '../core/value.js';
 import { systemClock, type WallClock } from '../core/clock.js';
@@ -49,6 +49,7 @@ import type {
   UndoOptions,
 } from './options.js';
 import { parseExport, type ExportDocument } from './export.js';
+import { pendingImports, processImports, type ImportsReport } from '../mirror/imports.js';
 import { Watcher, type WatchEvent, type WatchOptions } from '../watch/watcher.js';
 import { watchHostOf } from '../watch/host.js';
 import {
@@ -775,6 +776,7 @@ export class Store {
     this.#ensureOpen();
     this.#tryAttach(this.#write);
     const shared = this.#write.shared;
+    if (shared !== undefined && !this.#readOnly) this.#importDropFolder();
     // Cheap when nothing moved (a stat and a few reads): the Watcher calls this on every poll.
     if (shared?.mirror === undefined || !shared.mirror.needsSync()) return {};
     const r = shared.syncMirrorQuietly();
@@ -783,6 +785,30 @@ export class Store {
       ...(r.retryInMs === undefined ? {} : { retryInMs: r.retryInMs }),
       ...(r.error === undefined ? {} : { error: { code: r.error.code, message: r.error.message } }),
     };
+  }
+
+  /**
+   * Merges the files waiting in `imports/` (one batch each, source
+   * `import:<file>`), moving them to `imports/done/` or `imports/rejected/`
+   * (with a `.reason` file). Runs from syncMirror(), so from every Watcher
+   * (`psmc watch`, the service); not on open, so that looking at a store
+   * (status, doctor) never changes it. Cheap when the folder is empty.
+   */
+  #importDropFolder(): ImportsReport | undefined {
+    if (pendingImports(this.#write.dir).length === 0) return undefined;
+    try {
+      return processImports(this);
+    } catch (e) {
+      // A busy or closed store: the files stay where they are and the next sync tries again.
+      if (isPsmcError(e) && (e.code === 'PSMC_BUSY' || e.code === 'PSMC_CLOSED')) return undefined;
+      throw e;
+    }
+  }
+
+  /** Imports the files waiting in the `imports/` drop folder now; returns what happened to each. */
+  processImports(): ImportsReport {
+    this.#ensureOpen();
+    return processImports(this);
   }
 
   /** Switches the mirror format of the write store (`off` stops mirroring); the old file stays. */

@@ -440,7 +440,11 @@ export class SqliteStorage implements StoragePort {
 
   /** How many conflict records history holds. */
   countConflicts(): number {
-    return this.#stmts.conflicts.get() as number;
+    try {
+      return this.#stmts.conflicts.get() as number;
+    } catch (e) {
+      throw mapSqliteError(e, this.location);
+    }
   }
 
   readMeta(name: string): string | undefined {

@@ -28,7 +28,7 @@ export function mapSqliteError(e: unknown, location: string): unknown {
   }
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return new PsmcError('PSMC_CORRUPT', `The database ${location} is damaged or is not a SQLite database (${msg}).`, {
-      hint: 'Move the file aside and restore from a snapshot (psmc doctor --repair, once available), or open another store.',
+      hint: 'Move the file aside and restore from a snapshot (psmc doctor --repair), or open another store.',
       cause: e,
     });
   }
