@@ -112,7 +112,7 @@ function sleepMs(ms: number): void {
 function settle(store: Store): { error?: { code: string; message: string } } {
   const deadline = Date.now() + 3000;
   for (;;) {
-    const r = store.syncMirror();
+    const r = store.syncMirror({ imports: false });
     if (r.retryInMs === undefined || Date.now() > deadline) return r;
     sleepMs(Math.min(r.retryInMs, 250));
   }

@@ -770,13 +770,14 @@ export class Store {
    * Imports a pending hand edit of the mirror file and exports pending
    * changes, now. Returns when to try again if the file is mid-save. The
    * Watcher calls this when the file changes; `get()`/`set()` do it on their
-   * own within the documented bounds.
+   * own within the documented bounds. It also merges the files waiting in
+   * `imports/`, unless `imports: false`.
    */
-  syncMirror(): { retryInMs?: number; error?: { code: string; message: string } } {
+  syncMirror(options: { imports?: boolean } = {}): { retryInMs?: number; error?: { code: string; message: string } } {
     this.#ensureOpen();
     this.#tryAttach(this.#write);
     const shared = this.#write.shared;
-    if (shared !== undefined && !this.#readOnly) this.#importDropFolder();
+    if (shared !== undefined && !this.#readOnly && options.imports !== false) this.#importDropFolder();
     // Cheap when nothing moved (a stat and a few reads): the Watcher calls this on every poll.
     if (shared?.mirror === undefined || !shared.mirror.needsSync()) return {};
     const r = shared.syncMirrorQuietly();
