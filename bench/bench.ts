@@ -317,7 +317,10 @@ function coldStart(dir: string, key: string): Record<string, unknown> {
   }
   const runPsmc = (): { ms: number; ok: boolean; out: string; err: string } => {
     const t0 = now();
-    const r = spawnSync(process.execPath, ['bin/psmc.cjs', 'get', key, '--store', dir], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['bin/psmc.cjs', 'get', key, '--store', dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     const ms = msSince(t0);
     return { ms, ok: r.status === 0, out: r.stdout ?? '', err: r.stderr ?? r.error?.message ?? '' };
   };

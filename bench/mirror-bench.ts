@@ -26,7 +26,8 @@ function tmp(): string {
   const dir = tmp();
   const s = openStore({ dir, env: {}, mirror: false });
   const changes = [];
-  for (let i = 0; i < 100_000; i++) changes.push({ op: 'set' as const, key: `plant.k${i}`, value: { n: i, label: `sensor ${i}` } });
+  for (let i = 0; i < 100_000; i++)
+    changes.push({ op: 'set' as const, key: `plant.k${i}`, value: { n: i, label: `sensor ${i}` } });
   s.batch(changes);
   s.close();
   const times: number[] = [];
@@ -40,7 +41,12 @@ function tmp(): string {
   const best = Math.min(...times);
   const bytes = statSync(join(dir, 'config.json')).size;
   json['export100k'] = { ms: times, bytes };
-  row('export of 100,000 keys (open + full export)', `${best.toFixed(0)} ms best of 3 (${(bytes / 1e6).toFixed(1)} MB)`, '≤ 1,000 ms', best <= 1000);
+  row(
+    'export of 100,000 keys (open + full export)',
+    `${best.toFixed(0)} ms best of 3 (${(bytes / 1e6).toFixed(1)} MB)`,
+    '≤ 1,000 ms',
+    best <= 1000,
+  );
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -88,14 +94,35 @@ for (const n of [10, 100_000]) {
   for (let i = 0; i < M; i++) s.set('k.n1', i + 0.5);
   const setUs = Number(process.hrtime.bigint() - t) / M / 1000;
   json[`withMirror${n}`] = { getNs, setUs };
-  row(`get with the mirror on @${n.toLocaleString('en')} keys`, `${(1e9 / getNs).toLocaleString('en', { maximumFractionDigits: 0 })} ops/s (${getNs.toFixed(0)} ns)`, '≥ 1,000,000/s', 1e9 / getNs >= 1e6);
-  row(`set (durable) with the mirror on @${n.toLocaleString('en')} keys`, `${(1e6 / setUs).toFixed(0)} ops/s (${setUs.toFixed(0)} µs)`, 'as without the mirror (see bench.js)', undefined);
+  row(
+    `get with the mirror on @${n.toLocaleString('en')} keys`,
+    `${(1e9 / getNs).toLocaleString('en', { maximumFractionDigits: 0 })} ops/s (${getNs.toFixed(0)} ns)`,
+    '≥ 1,000,000/s',
+    1e9 / getNs >= 1e6,
+  );
+  row(
+    `set (durable) with the mirror on @${n.toLocaleString('en')} keys`,
+    `${(1e6 / setUs).toFixed(0)} ops/s (${setUs.toFixed(0)} µs)`,
+    'as without the mirror (see bench.js)',
+    undefined,
+  );
   s.close();
   rmSync(dir, { recursive: true, force: true });
 }
 
-const w = [Math.max(...rows.map((r) => r.measure.length)), Math.max(...rows.map((r) => r.result.length)), Math.max(...rows.map((r) => r.target.length))];
-process.stdout.write(`mirror bench · load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
-for (const r of rows) process.stdout.write(`${r.measure.padEnd(w[0] ?? 0)} | ${r.result.padEnd(w[1] ?? 0)} | ${r.target.padEnd(w[2] ?? 0)} | ${r.verdict}\n`);
+const w = [
+  Math.max(...rows.map((r) => r.measure.length)),
+  Math.max(...rows.map((r) => r.result.length)),
+  Math.max(...rows.map((r) => r.target.length)),
+];
+process.stdout.write(
+  `mirror bench · load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}\n`,
+);
+for (const r of rows)
+  process.stdout.write(
+    `${r.measure.padEnd(w[0] ?? 0)} | ${r.result.padEnd(w[1] ?? 0)} | ${r.target.padEnd(w[2] ?? 0)} | ${r.verdict}\n`,
+  );
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', 'mirror-latest.json'), JSON.stringify({ ...json, rows }, null, 2) + '\n');

@@ -32,7 +32,9 @@ if (bundle !== undefined) {
 } else {
   import('../dist/src/cli/main.js').then(run, (e) => {
     if (e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    process.stderr.write(`psmc: the compiled code is missing (${e.message}).\n  hint: run \`npm run build\` in the psmc checkout.\n`);
+    process.stderr.write(
+      `psmc: the compiled code is missing (${e.message}).\n  hint: run \`npm run build\` in the psmc checkout.\n`,
+    );
     process.exit(1);
   });
 }

@@ -96,7 +96,10 @@ Examples:
 function version(): string {
   for (const up of ['../../', '../../../']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: string; version: string };
+      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as {
+        name?: string;
+        version: string;
+      };
       if (pkg.name === 'psmc') return pkg.version;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;

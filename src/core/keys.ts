@@ -144,7 +144,7 @@ export function keyError(key: string): PsmcError {
 /** True when `key` equals `prefix` or lies under it (`a.b` is under `a`, `ab` is not). */
 export function keyHasPrefix(key: string, prefix: string): boolean {
   if (prefix === '') return true;
-  return key === prefix || (key.startsWith(prefix) && key.charCodeAt(prefix.length) === 46) /* . */;
+  return key === prefix || (key.startsWith(prefix) && key.charCodeAt(prefix.length) === 46); /* . */
 }
 
 /**

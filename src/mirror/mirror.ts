@@ -153,11 +153,15 @@ function decodeUtf8(bytes: Buffer, file: string): string {
     const before = bytes.subarray(0, lo).toString('utf8');
     const line = before.split('\n').length;
     const column = [...before.slice(before.lastIndexOf('\n') + 1)].length + 1;
-    throw new PsmcError('PSMC_PARSE', `${file} is not valid UTF-8: byte ${lo} (line ${line}, column ${column}) cannot start or continue a character.`, {
-      hint: 'Save the file as UTF-8 (most editors: "Save with encoding" → UTF-8).',
-      details: { file, line, column },
-      cause,
-    });
+    throw new PsmcError(
+      'PSMC_PARSE',
+      `${file} is not valid UTF-8: byte ${lo} (line ${line}, column ${column}) cannot start or continue a character.`,
+      {
+        hint: 'Save the file as UTF-8 (most editors: "Save with encoding" → UTF-8).',
+        details: { file, line, column },
+        cause,
+      },
+    );
   }
 }
 
