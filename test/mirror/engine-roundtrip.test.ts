@@ -182,6 +182,7 @@ function stamp(file: string): void {
 
 function roundTrip(s: Store, dir: string, format: MirrorFormat, key: string, v: unknown): void {
   const file = mirrorPath(dir, format);
+  s.syncMirror(); // earlier writes are in the file
   const revision = s.revision();
   const before = readText(file);
   const why = refusal(v);
