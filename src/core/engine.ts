@@ -293,6 +293,16 @@ export function planUndo(
     });
   }
   const records = tx.changesAt(revision);
+  if (records.length > 0 && records.every((r) => r.op === 'conflict')) {
+    throw new PsmcError(
+      'PSMC_NOT_FOUND',
+      `Revision ${revision} changed no value: it only records a conflict that the store won.`,
+      {
+        hint: 'The losing value is in history (op conflict); set it again if you want it. Pick another revision from `psmc history`.',
+        details: { revision },
+      },
+    );
+  }
   if (records.length === 0) {
     const last = tx.readState().revision;
     throw new PsmcError(

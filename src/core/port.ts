@@ -83,7 +83,7 @@ export interface WriteTx {
   appendChange(change: StoredChange): void;
   /** The records of one revision, in seq order. */
   changesAt(revision: number): StoredChange[];
-  /** The newest revision that has history records, or 0. */
+  /** The newest revision that changed a value or the schema (conflict records alone do not count), or 0. */
   lastChangedRevision(): number;
   /** The newest revision with a history record for `key` (including `@schema`), or 0. */
   lastRevisionOf(key: string): number;

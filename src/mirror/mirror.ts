@@ -25,7 +25,7 @@
  * at process exit.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PsmcError, isPsmcError } from '../core/errors.js';
 import { parseHlc, type WallClock } from '../core/clock.js';
@@ -36,7 +36,7 @@ import type { StoragePort, StoredRow, WriteTx } from '../core/port.js';
 import type { CompiledSchema } from '../core/schema.js';
 import { HEADER_TEXT, MIRROR_FILES, type MirrorCodec, type MirrorFormat } from './codecs/types.js';
 import { codecs } from './codecs-load.js';
-import { commitTemp, discardTemp, writeFileAtomic, writeTemp } from './atomic.js';
+import { commitTemp, discardTemp, TEMP_MARK, writeFileAtomic, writeTemp } from './atomic.js';
 
 /** A file modified less than this long ago may still be being written: wait before importing it. */
 export const SETTLE_MS = 30;
@@ -200,6 +200,7 @@ export class Mirror {
   constructor(host: MirrorHost) {
     this.#host = host;
     this.#setting = mirrorSetting(host.storage);
+    sweepTemps(host.dir, host.clock());
   }
 
   get format(): MirrorSetting {
@@ -680,6 +681,26 @@ export class Mirror {
       this.#closed = true;
       pendingAtExit.delete(this);
     }
+  }
+}
+
+/**
+ * Removes temp files of the mirror left by writers killed mid-export (older
+ * than a minute: a live export finishes in well under that). One readdir.
+ */
+function sweepTemps(dir: string, nowMs: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const name of names) {
+    if (!name.startsWith('.config.') || !name.includes(TEMP_MARK)) continue;
+    const path = join(dir, name);
+    const st = statOf(path);
+    if (st !== undefined && nowMs - st.mtimeMs > 60_000) discardTemp(path);
   }
 }
 

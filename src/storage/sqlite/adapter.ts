@@ -239,7 +239,7 @@ export class SqliteStorage implements StoragePort {
       ),
       writeState: s('UPDATE state SET revision = ?, clock = ? WHERE id = 1'),
       changesAt: s('SELECT * FROM history WHERE revision = ? ORDER BY seq'),
-      lastChanged: s('PLUCK:SELECT COALESCE(MAX(revision), 0) FROM history'),
+      lastChanged: s("PLUCK:SELECT COALESCE(MAX(revision), 0) FROM history WHERE op IN ('set', 'delete', 'schema')"),
       lastOfKey: s('PLUCK:SELECT COALESCE(MAX(revision), 0) FROM history WHERE key = ?'),
       keysSince: s('PLUCK:SELECT DISTINCT key FROM history WHERE revision > ? LIMIT ?'),
       schema: s('SELECT doc, revision FROM schema_doc WHERE id = 1'),
