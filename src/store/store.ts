@@ -160,6 +160,7 @@ export class Store {
   #autoPending = false;
   #autoTimer: NodeJS.Immediate | undefined;
   #autoRun: (() => void) | undefined;
+  #autoCache: { at: number; settings: SnapshotSettings; last: number } | undefined;
 
   constructor(options: OpenOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('openStore options must be an object');
@@ -913,6 +914,7 @@ export class Store {
   }
 
   setSnapshotSettings(settings: Partial<SnapshotSettings>): SnapshotSettings {
+    this.#autoCache = undefined;
     const next = resolveSettings({ ...this.snapshotSettings(), ...settings });
     this.#writeShared().storage.write((tx) => {
       tx.writeMeta('snapshots.keep', String(next.keep));
@@ -924,12 +926,21 @@ export class Store {
   /** After a commit: every `every` revisions, one automatic snapshot — taken later, never inside set(). */
   #maybeAutoSnapshot(revision: number): void {
     if (this.#autoPending) return;
-    const settings = this.snapshotSettings();
-    if (settings.every === 0) return;
-    const shared = this.#write.shared;
-    if (shared === undefined) return;
-    const last = Number(shared.storage.readMeta('snapshots.last_auto') ?? '0');
-    if (revision - last < settings.every) return;
+    // The settings and the last automatic snapshot's revision are read at most once a second:
+    // this runs after every commit and must cost no query in the common case.
+    const now = performance.now();
+    if (this.#autoCache === undefined || now - this.#autoCache.at > 1000) {
+      const shared = this.#write.shared;
+      if (shared === undefined) return;
+      this.#autoCache = {
+        at: now,
+        settings: this.snapshotSettings(),
+        last: Number(shared.storage.readMeta('snapshots.last_auto') ?? '0'),
+      };
+    }
+    const { settings, last } = this.#autoCache;
+    if (settings.every === 0 || revision - last < settings.every) return;
+    this.#autoCache = undefined;
     this.#autoPending = true;
     const run = (): void => {
       this.#autoTimer = undefined;
