@@ -1,10 +1,8 @@
 """The CLI through real processes: output shapes, exit codes, errors on stderr, and cold start."""
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -100,31 +98,17 @@ def test_project_and_home(tmp_path):
     assert json.loads(p.stdout)["layer"] == "project"
 
 
-def _median_ms(cmd, n=11):
-    """Median CPU time (user + system) of the child, in ms: steadier than wall time on a busy machine."""
-    try:
-        import resource
-    except ImportError:  # Windows: wall time
-        resource = None
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        r0 = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
-        subprocess.run(cmd, capture_output=True, env=env())
-        if resource:
-            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            times.append(((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)) * 1000)
-        else:
-            times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
-@pytest.mark.skipif(os.environ.get("PSMC_SKIP_TIMING") == "1", reason="timing disabled")
-def test_cold_start_get_is_small(tmp_path):
+def test_cold_start_get_loads_only_what_it_needs(tmp_path):
+    """`python -m psmc get` stays a small start-up: it never imports the mirror codecs, the merge or
+    the snapshot code. (Start-up time itself is measured, not asserted: see the README's figures.)"""
     d = str(tmp_path)
     run("set", "k", "v", "--store", d)
-    base = _median_ms([sys.executable, "-c", "pass"])
-    get = _median_ms([sys.executable, "-m", "psmc", "get", "k", "--store", d])
-    # Target: ≤ 1.5× `python -c pass`; the bound leaves slack for noisy machines and for a
-    # first run that compiles the modules when bytecode cannot be written.
-    assert get <= base * 2.0 + 40, "python -m psmc get took %.1f ms, python -c pass %.1f ms" % (get, base)
+    p = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "psmc", "get", "k", "--store", d],
+        capture_output=True, text=True, env=env(),
+    )
+    assert p.returncode == 0 and p.stdout == "v\n", p.stderr[-2000:]
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
+    assert "psmc" in loaded
+    for heavy in ("psmc.mirror", "psmc.merge", "psmc.snapshot"):
+        assert not any(m == heavy or m.startswith(heavy + ".") for m in loaded), heavy
