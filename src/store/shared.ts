@@ -45,7 +45,8 @@ export const MIRROR_CHECK_MS = 50;
 /** More changed keys than this since the last look and the whole cache is dropped instead. */
 const EVICT_LIMIT = 1000;
 
-function deepFreeze<T>(v: T): T {
+/** Freezes a JSON value and everything in it (values handed out are shared, so callers cannot change them). */
+export function deepFreeze<T>(v: T): T {
   if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
     for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
     Object.freeze(v);
@@ -66,7 +67,6 @@ export function toCached(row: StoredRow): CachedEntry {
 export interface SharedOptions {
   readonly durability: 'full' | 'normal';
   readonly busyTimeoutMs: number;
-  readonly readOnly: boolean;
 }
 
 export class SharedStore {

@@ -25,7 +25,7 @@ import { explainReason } from '../core/layers.js';
 import { compileSchema, parseSchemaDocument, type CompiledSchema, type SchemaDocument } from '../core/schema.js';
 import { coerceEnv, envName, isReservedEnvName, prefixFromApp, snapshotEnv } from '../core/env.js';
 import type { StoredRow } from '../core/port.js';
-import { ABSENT, acquireShared, canonicalDir, releaseShared, type SharedStore } from './shared.js';
+import { ABSENT, acquireShared, canonicalDir, deepFreeze, releaseShared, type SharedStore } from './shared.js';
 import {
   assertAppName,
   currentPlatform,
@@ -101,14 +101,6 @@ const OPTION_NAMES = new Set([
   'mirror',
 ]);
 
-function freezeDeep<T>(v: T): T {
-  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
-    for (const k of Object.keys(v)) freezeDeep((v as Record<string, unknown>)[k]);
-    Object.freeze(v);
-  }
-  return v;
-}
-
 function layerMap(what: string, input: Record<string, unknown> | undefined): Map<string, JsonValue> {
   const m = new Map<string, JsonValue>();
   if (input === undefined) return m;
@@ -119,7 +111,7 @@ function layerMap(what: string, input: Record<string, unknown> | undefined): Map
   }
   for (const k of Object.keys(input)) {
     assertKey(k, `${what} key`);
-    m.set(k, freezeDeep(JSON.parse(encodeValue(input[k], k)) as JsonValue));
+    m.set(k, deepFreeze(JSON.parse(encodeValue(input[k], k)) as JsonValue));
   }
   return m;
 }
@@ -154,7 +146,7 @@ export class Store {
   readonly #clock: WallClock;
   readonly #readOnly: boolean;
   readonly #mirror: boolean;
-  readonly #sharedOptions: { durability: 'full' | 'normal'; busyTimeoutMs: number; readOnly: boolean };
+  readonly #sharedOptions: { durability: 'full' | 'normal'; busyTimeoutMs: number };
   #closed = false;
   readonly #watchers = new Set<Watcher>();
   #autoPending = false;
@@ -189,7 +181,6 @@ export class Store {
     this.#sharedOptions = {
       durability: options.durability ?? 'full',
       busyTimeoutMs: options.busyTimeoutMs ?? 10_000,
-      readOnly: this.#readOnly,
     };
     if (this.#sharedOptions.durability !== 'full' && this.#sharedOptions.durability !== 'normal') {
       throw new TypeError(`durability must be 'full' or 'normal', received ${JSON.stringify(options.durability)}`);
@@ -329,7 +320,7 @@ export class Store {
         const raw = isReservedEnvName(this.#envPrefix, variable) ? undefined : this.#envVars.get(variable);
         if (raw !== undefined) {
           try {
-            c = { variable, raw, value: freezeDeep(coerceEnv(raw, this.#schema()?.schemaFor(key), variable, key)) };
+            c = { variable, raw, value: deepFreeze(coerceEnv(raw, this.#schema()?.schemaFor(key), variable, key)) };
           } catch (e) {
             if (!(e instanceof PsmcError)) throw e;
             c = { variable, raw, error: e };
@@ -388,9 +379,9 @@ export class Store {
     const d = this.#defaults.get(key);
     if (d !== undefined) return d;
     const sd = this.#schema()?.defaultFor(key);
-    if (sd !== undefined) return freezeDeep(sd);
+    if (sd !== undefined) return deepFreeze(sd);
     // A frozen copy of the caller's default: like every returned value, and never freezing their object.
-    if (options?.default !== undefined) return freezeDeep(structuredClone(assertValue(options.default, key)));
+    if (options?.default !== undefined) return deepFreeze(structuredClone(assertValue(options.default, key)));
     return undefined;
   }
 
@@ -474,7 +465,7 @@ export class Store {
     const sd = d === undefined ? this.#schema()?.defaultFor(key) : undefined;
     if (d !== undefined) layers.push({ layer: 'default', present: true, value: d, origin: 'shipped default' });
     else if (sd !== undefined)
-      layers.push({ layer: 'default', present: true, value: freezeDeep(sd), origin: 'schema default' });
+      layers.push({ layer: 'default', present: true, value: deepFreeze(sd), origin: 'schema default' });
     else layers.push({ layer: 'default', present: false, origin: 'no default' });
     const cd = options?.default === undefined ? undefined : assertValue(options.default, key);
     layers.push(
