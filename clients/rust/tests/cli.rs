@@ -61,7 +61,7 @@ fn set_get_and_json_shapes() {
     assert_eq!(v.get("value"), Some(&Value::from("metric")));
     assert_eq!(v.get("layer"), Some(&Value::from("user")));
     assert_eq!(v.get("revision"), Some(&Value::from(1)));
-    assert_eq!(v.get("source"), Some(&Value::from("cli")));
+    assert_eq!(v.get("source"), Some(&Value::from("rust")));
     // The same value again is a no-op.
     let o = run(&t.0, &["set", "display.units", "metric"]);
     assert_eq!(out(&o), "display.units is already \"metric\"; nothing changed (store revision 1)\n");
@@ -135,7 +135,7 @@ fn history_undo_unset_list_explain() {
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert_eq!(out(&o), "Nothing changed: the store already holds the values from before revision 2 (store revision 4).\n");
     let o = run(&t.0, &["list"]);
-    assert_eq!(out(&o), "KEY  VALUE  LAYER  SOURCE\na    1      user   cli\nb.c  true   user   cli\n");
+    assert_eq!(out(&o), "KEY  VALUE  LAYER  SOURCE\na    1      user   rust\nb.c  true   user   rust\n");
     let o = run(&t.0, &["unset", "b.c"]);
     assert_eq!(out(&o), "Unset b.c (was true; revision 5)\n");
     let o = run(&t.0, &["explain", "a"]);

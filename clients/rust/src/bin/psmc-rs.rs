@@ -599,7 +599,7 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 fn open_store(ctx: &Ctx) -> Result<Store, PsmcError> {
-    let source = ctx.source.clone().or_else(|| env_var("PSMC_SOURCE")).unwrap_or_else(|| "cli".into());
+    let source = ctx.source.clone().or_else(|| env_var("PSMC_SOURCE")).unwrap_or_else(|| "rust".into());
     let mut o = OpenOptions { source: Some(source), ..OpenOptions::default() };
     if let Some(dir) = &ctx.store {
         if ctx.project.is_some() {
