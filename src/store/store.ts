@@ -187,7 +187,13 @@ export class Store {
     }
     this.#overrides = layerMap('overrides', options.overrides);
     this.#defaults = layerMap('defaults', options.defaults);
-    this.#envVars = this.#envPrefix === false ? new Map() : snapshotEnv(env, this.#envPrefix);
+    this.#envVars =
+      this.#envPrefix === false
+        ? new Map()
+        : snapshotEnv(env, this.#envPrefix, {
+            // §env.mapping: on Windows the environment is case-insensitive; names are upper-cased.
+            caseInsensitive: process.platform === 'win32',
+          });
 
     // Where the stores are.
     let userDir: string | undefined;
