@@ -15,24 +15,31 @@
  *
  * Everything runs in temp dirs under os.tmpdir(), removed afterwards.
  */
-import { fork, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { rmSync, statfsSync } from 'node:fs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type Store } from '../src/index.js';
 import type { ChangeRequest } from '../src/core/change.js';
-import { MIGRATIONS } from '../src/storage/sqlite/migrations.js';
-
-// ---------------------------------------------------------------------------
-// Setup
-
-const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
-const ROOT = resolve(HERE, '..', '..');
-const RESULTS_DIR = join(ROOT, 'bench', 'results');
-const CLI = join(ROOT, 'bin', 'psmc.cjs');
-const WORKER = join(HERE, 'increment-worker.js');
+import {
+  cleanup,
+  fmt,
+  fmtInt,
+  log,
+  makeKeys,
+  median,
+  msSince,
+  now,
+  pass,
+  randomKeys,
+  row,
+  rows,
+  saveResults,
+  tableLines,
+  tempDir,
+} from './common.js';
+import { RawBaseline, rawBatch } from './raw-baseline.js';
+import { coldStart, incrementTest } from './processes.js';
 
 const SIZES = [10, 1_000, 10_000, 100_000] as const;
 const GET_OPS = 2_000_000;
@@ -46,83 +53,6 @@ const SET_OPS_NORMAL = 2_000;
 const SET_BUDGET_MS = 12_000; // per size, for the durable sets (psmc + raw); 'normal' gets half
 const BATCH_KEYS = 100_000;
 const BATCH_RUNS = 2; // each of psmc and raw, interleaved
-const CLI_RUNS = 20;
-const INC_PROCS = 4;
-const INC_PER_PROC = 500;
-
-const tempDirs: string[] = [];
-function tempDir(tag: string): string {
-  const d = mkdtempSync(join(tmpdir(), `psmc-bench-${tag}-`));
-  tempDirs.push(d);
-  return d;
-}
-function cleanup(): void {
-  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-const now = (): bigint => process.hrtime.bigint();
-const msSince = (t0: bigint): number => Number(now() - t0) / 1e6;
-
-/** Deterministic PRNG (xorshift32) so every run reads the same key sequence. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
-
-function makeKeys(n: number): string[] {
-  const keys = new Array<string>(n);
-  for (let i = 0; i < n; i++) keys[i] = `group${i % 97}.item${i}`;
-  return keys;
-}
-
-function randomKeys(keys: readonly string[], n: number, seed: number): string[] {
-  const r = rng(seed);
-  const out = new Array<string>(n);
-  for (let i = 0; i < n; i++) out[i] = keys[Math.floor(r() * keys.length)] as string;
-  return out;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-function percentile(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[i] as number;
-}
-
-const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
-const fmt = (n: number, d = 1): string =>
-  n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
-
-type Verdict = 'PASS' | 'MISS' | 'info' | 'ERROR' | 'n/a';
-interface Row {
-  measure: string;
-  result: string;
-  target: string;
-  verdict: Verdict;
-}
-const rows: Row[] = [];
-function row(measure: string, result: string, target = '', verdict: Verdict = 'info'): void {
-  rows.push({ measure, result, target, verdict });
-}
-const pass = (ok: boolean): Verdict => (ok ? 'PASS' : 'MISS');
-
-function log(msg: string): void {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
-
-// ---------------------------------------------------------------------------
-// get()
 
 /** Wall and CPU time (user + system of this process) per op, in ns. CPU time is what other processes' load distorts least. */
 interface Timing {
@@ -175,104 +105,6 @@ function clockCost(): number {
   return x > 0 ? ns : ns;
 }
 
-// ---------------------------------------------------------------------------
-// set(): psmc vs raw better-sqlite3
-
-const UPSERT_SQL = `INSERT INTO entries (key, value, type, revision, updated_at, source) VALUES (@key, @value, @type, @revision, @updatedAt, @source)
-  ON CONFLICT (key) DO UPDATE SET value = excluded.value, type = excluded.type, revision = excluded.revision,
-    updated_at = excluded.updated_at, source = excluded.source`;
-const HISTORY_SQL = `INSERT INTO history (revision, seq, key, op, old_value, new_value, source, at, note)
-  VALUES (@revision, @seq, @key, 'set', @oldValue, @newValue, @source, @at, NULL)`;
-
-/** A raw better-sqlite3 database with psmc's table layout (migrations.ts), WAL and synchronous=FULL. */
-function openRaw(file: string): Database.Database {
-  const db = new Database(file);
-  db.pragma('busy_timeout = 10000');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec(MIGRATIONS[0] as string);
-  db.prepare("INSERT INTO state (id, revision, clock, store_id, created_at) VALUES (1, 0, '0', 'raw', '')").run();
-  return db;
-}
-
-/** The raw baseline for set(): one hand-written transaction per op. */
-class RawBaseline {
-  readonly db: Database.Database;
-  #revision = 0;
-  readonly #begin: Database.Statement;
-  readonly #commit: Database.Statement;
-  readonly #upsert: Database.Statement;
-  readonly #hist: Database.Statement;
-  readonly #state: Database.Statement;
-
-  constructor(file: string, keys: readonly string[]) {
-    const db = openRaw(file);
-    this.db = db;
-    this.#upsert = db.prepare(UPSERT_SQL);
-    this.#hist = db.prepare(HISTORY_SQL);
-    this.#state = db.prepare('UPDATE state SET revision = ?, clock = ? WHERE id = 1');
-    this.#begin = db.prepare('BEGIN IMMEDIATE');
-    this.#commit = db.prepare('COMMIT');
-    // Populate like psmc's batch: one transaction, one revision, a history row per key.
-    this.#revision = 1;
-    const at = new Date().toISOString();
-    db.transaction(() => {
-      keys.forEach((key, seq) => {
-        const value = String(seq);
-        this.#upsert.run({ key, value, type: 'number', revision: 1, updatedAt: at, source: 'bench' });
-        this.#hist.run({ revision: 1, seq, key, oldValue: null, newValue: value, source: 'bench', at });
-      });
-    }).immediate();
-  }
-
-  synchronous(level: 'FULL' | 'NORMAL'): void {
-    this.db.pragma(`synchronous = ${level}`);
-  }
-
-  /** BEGIN IMMEDIATE; UPSERT entry; INSERT history; [UPDATE state;] COMMIT. */
-  set(key: string, value: string, withState = false): void {
-    const revision = ++this.#revision;
-    const at = new Date().toISOString();
-    this.#begin.run();
-    try {
-      this.#upsert.run({ key, value, type: 'number', revision, updatedAt: at, source: 'bench' });
-      this.#hist.run({ revision, seq: 0, key, oldValue: null, newValue: value, source: 'bench', at });
-      if (withState) this.#state.run(revision, at);
-      this.#commit.run();
-    } catch (e) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      throw e;
-    }
-  }
-
-  close(): void {
-    this.db.close();
-  }
-}
-
-/** The raw baseline for batch(): one transaction; per key a row read (for the old value), an upsert and a history row. */
-function rawBatch(file: string, keys: readonly string[], value: (i: number) => unknown): number {
-  const db = openRaw(file);
-  const read = db.prepare('SELECT key, value, type, revision, updated_at, source FROM entries WHERE key = ?');
-  const upsert = db.prepare(UPSERT_SQL);
-  const hist = db.prepare(HISTORY_SQL);
-  const state = db.prepare('UPDATE state SET revision = ?, clock = ? WHERE id = 1');
-  const t0 = now();
-  const at = new Date().toISOString();
-  db.transaction(() => {
-    keys.forEach((key, seq) => {
-      const old = read.get(key) as { value: string } | undefined;
-      const text = JSON.stringify(value(seq));
-      upsert.run({ key, value: text, type: 'object', revision: 1, updatedAt: at, source: 'bench' });
-      hist.run({ revision: 1, seq, key, oldValue: old?.value ?? null, newValue: text, source: 'bench', at });
-    });
-    state.run(1, at);
-  }).immediate();
-  const ms = msSince(t0);
-  db.close();
-  return ms;
-}
-
 let valueCounter = 1_000_000; // every set writes a value never written before, so no set is a no-op
 
 type Setter = (key: string) => void;
@@ -309,156 +141,6 @@ function timeSets(
 
 // ---------------------------------------------------------------------------
 // CLI cold start
-
-function coldStart(dir: string, key: string): Record<string, unknown> {
-  if (!existsSync(CLI)) {
-    row('cli: psmc get cold start @100k', 'CLI missing (bin/psmc.cjs)', 'ratio ≤ 1.5 vs node -e ""', 'n/a');
-    return { status: 'CLI missing' };
-  }
-  const runPsmc = (): { ms: number; ok: boolean; out: string; err: string } => {
-    const t0 = now();
-    const r = spawnSync(process.execPath, ['bin/psmc.cjs', 'get', key, '--store', dir], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
-    const ms = msSince(t0);
-    return { ms, ok: r.status === 0, out: r.stdout ?? '', err: r.stderr ?? r.error?.message ?? '' };
-  };
-  const runNode = (): number => {
-    const t0 = now();
-    spawnSync(process.execPath, ['-e', ''], { cwd: ROOT });
-    return msSince(t0);
-  };
-  // Warm-up (page cache, the node binary, the store files).
-  const probe = runPsmc();
-  runNode();
-  if (!probe.ok) {
-    const why = (probe.err || probe.out).trim().split('\n').slice(0, 3).join(' | ');
-    row('cli: psmc get cold start @100k', `CLI failed: ${why.slice(0, 120)}`, 'ratio ≤ 1.5 vs node -e ""', 'ERROR');
-    return { status: 'CLI failed', stderr: probe.err, stdout: probe.out };
-  }
-  runPsmc();
-  runNode();
-  const psmcMs: number[] = [];
-  const nodeMs: number[] = [];
-  for (let i = 0; i < CLI_RUNS; i++) {
-    if (i % 2 === 0) {
-      nodeMs.push(runNode());
-      const p = runPsmc();
-      if (!p.ok) throw new Error(`psmc get failed on run ${i}: ${p.err}`);
-      psmcMs.push(p.ms);
-    } else {
-      const p = runPsmc();
-      if (!p.ok) throw new Error(`psmc get failed on run ${i}: ${p.err}`);
-      psmcMs.push(p.ms);
-      nodeMs.push(runNode());
-    }
-  }
-  const res = {
-    status: 'ok',
-    runs: CLI_RUNS,
-    output: probe.out.trim().slice(0, 200),
-    psmc: { medianMs: median(psmcMs), p90Ms: percentile(psmcMs, 90), samples: psmcMs },
-    node: { medianMs: median(nodeMs), p90Ms: percentile(nodeMs, 90), samples: nodeMs },
-    ratioMedian: median(psmcMs) / median(nodeMs),
-    ratioP90: percentile(psmcMs, 90) / percentile(nodeMs, 90),
-  };
-  row('cli: node -e "" (baseline)', `median ${fmt(res.node.medianMs)} ms, p90 ${fmt(res.node.p90Ms)} ms`);
-  row('cli: psmc get KEY @100k keys', `median ${fmt(res.psmc.medianMs)} ms, p90 ${fmt(res.psmc.p90Ms)} ms`);
-  row(
-    'cli: ratio psmc / node (median)',
-    `${fmt(res.ratioMedian, 2)} (p90 ${fmt(res.ratioP90, 2)})`,
-    '≤ 1.5',
-    pass(res.ratioMedian <= 1.5),
-  );
-  return res;
-}
-
-// ---------------------------------------------------------------------------
-// 4-process increment
-
-interface WorkerReport {
-  type: 'done';
-  successes: number;
-  conflicts: number;
-  retries: number;
-  errors: number;
-  errorMessages: string[];
-  elapsedMs: number;
-}
-
-async function incrementTest(freshnessMs: number | undefined): Promise<Record<string, unknown>> {
-  const dir = tempDir('inc');
-  const setup = openStore({ dir, env: {} });
-  setup.set('counter', 0);
-  setup.close();
-  const children = Array.from({ length: INC_PROCS }, () =>
-    fork(WORKER, [dir, String(INC_PER_PROC), ...(freshnessMs === undefined ? [] : [String(freshnessMs)])], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
-    }),
-  );
-  const ready = children.map(
-    (c) =>
-      new Promise<void>((res, rej) => {
-        c.once('error', rej);
-        c.on('message', (m: { type?: string }) => {
-          if (m?.type === 'ready') res();
-        });
-        c.once('exit', (code) => rej(new Error(`worker exited early with ${code}`)));
-      }),
-  );
-  await Promise.all(ready);
-  const done = children.map(
-    (c) =>
-      new Promise<WorkerReport>((res, rej) => {
-        c.on('message', (m: WorkerReport) => {
-          if (m?.type === 'done') res(m);
-        });
-        c.once('exit', (code) => {
-          if (code !== 0) rej(new Error(`worker exited with ${code}`));
-        });
-      }),
-  );
-  const t0 = now();
-  for (const c of children) c.send('go');
-  const reports = await Promise.all(done);
-  const wallMs = msSince(t0);
-  await Promise.all(
-    children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))),
-  );
-
-  const check = openStore({ dir, env: {}, freshnessMs: 0 });
-  const final = check.get('counter');
-  const sets = check.history('counter').filter((r) => r.op === 'set').length;
-  const integrity = check.checkIntegrity();
-  check.close();
-  const successes = reports.reduce((a, r) => a + r.successes, 0);
-  const errors = reports.reduce((a, r) => a + r.errors, 0);
-  const retries = reports.reduce((a, r) => a + r.retries, 0);
-  const conflicts = reports.reduce((a, r) => a + r.conflicts, 0);
-  const finalNum = typeof final === 'number' ? final : Number.NaN;
-  return {
-    freshnessMs: freshnessMs ?? 5,
-    processes: INC_PROCS,
-    perProcess: INC_PER_PROC,
-    finalValue: final,
-    expected: INC_PROCS * INC_PER_PROC,
-    reportedSuccesses: successes,
-    lostUpdates: successes - finalNum,
-    errors,
-    retries,
-    conflicts,
-    errorMessages: reports.flatMap((r) => r.errorMessages).slice(0, 20),
-    historySetRecords: sets,
-    integrity: integrity.length === 0 ? 'ok' : integrity,
-    wallMs,
-    incrementsPerSec: (successes / wallMs) * 1000,
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Main
 
 async function main(): Promise<void> {
   const started = now();
@@ -771,14 +453,6 @@ async function main(): Promise<void> {
   results['table'] = rows;
 
   // --- print
-  const head: Row = { measure: 'measure', result: 'result', target: 'target', verdict: 'PASS' };
-  const w = {
-    measure: Math.max(head.measure.length, ...rows.map((r) => r.measure.length)),
-    result: Math.max(head.result.length, ...rows.map((r) => r.result.length)),
-    target: Math.max(head.target.length, ...rows.map((r) => r.target.length)),
-  };
-  const line = (m: string, r: string, t: string, v: string): string =>
-    `${m.padEnd(w.measure)} | ${r.padEnd(w.result)} | ${t.padEnd(w.target)} | ${v}`;
   const out: string[] = [];
   out.push(`psmc bench — ${new Date().toISOString()}`);
   out.push(
@@ -792,20 +466,13 @@ async function main(): Promise<void> {
         : ''),
   );
   out.push('');
-  out.push(line('measure', 'result', 'target', 'pass/fail'));
-  out.push(`${'-'.repeat(w.measure)}-+-${'-'.repeat(w.result)}-+-${'-'.repeat(w.target)}-+-${'-'.repeat(9)}`);
-  for (const r of rows) out.push(line(r.measure, r.result, r.target, r.verdict));
+  out.push(...tableLines(rows));
   out.push('');
   const misses = rows.filter((r) => r.verdict === 'MISS' || r.verdict === 'ERROR').length;
   out.push(`${misses === 0 ? 'all targets met' : `${misses} target(s) MISSED`} · total ${fmt(totalS)} s`);
   console.log(out.join('\n'));
 
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const json = JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2);
-  const file = join(RESULTS_DIR, `bench-${stamp}.json`);
-  writeFileSync(file, json + '\n');
-  writeFileSync(join(RESULTS_DIR, 'latest.json'), json + '\n');
+  const file = saveResults('bench', results, 'latest.json');
   console.log(`saved ${file} and bench/results/latest.json`);
 }
 
