@@ -1,16 +1,17 @@
 /**
  * The raw better-sqlite3 baseline the bench compares psmc's set() and batch() against: psmc's table layout
- * (migrations.ts), WAL and synchronous=FULL, hand-written transactions.
+ * (migrations.ts), WAL and synchronous=FULL, hand-written transactions, positional parameters as psmc's
+ * adapter binds them.
  */
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../src/storage/sqlite/migrations.js';
 import { msSince, now } from './common.js';
 
-const UPSERT_SQL = `INSERT INTO entries (key, value, type, revision, updated_at, source) VALUES (@key, @value, @type, @revision, @updatedAt, @source)
+const UPSERT_SQL = `INSERT INTO entries (key, value, type, revision, updated_at, source) VALUES (?, ?, ?, ?, ?, ?)
   ON CONFLICT (key) DO UPDATE SET value = excluded.value, type = excluded.type, revision = excluded.revision,
     updated_at = excluded.updated_at, source = excluded.source`;
 const HISTORY_SQL = `INSERT INTO history (revision, seq, key, op, old_value, new_value, source, at, note)
-  VALUES (@revision, @seq, @key, 'set', @oldValue, @newValue, @source, @at, NULL)`;
+  VALUES (?, ?, ?, 'set', ?, ?, ?, ?, NULL)`;
 
 /** A raw better-sqlite3 database with psmc's table layout (migrations.ts), WAL and synchronous=FULL. */
 export function openRaw(file: string): Database.Database {
@@ -47,8 +48,8 @@ export class RawBaseline {
     db.transaction(() => {
       keys.forEach((key, seq) => {
         const value = String(seq);
-        this.#upsert.run({ key, value, type: 'number', revision: 1, updatedAt: at, source: 'bench' });
-        this.#hist.run({ revision: 1, seq, key, oldValue: null, newValue: value, source: 'bench', at });
+        this.#upsert.run(key, value, 'number', 1, at, 'bench');
+        this.#hist.run(1, seq, key, null, value, 'bench', at);
       });
     }).immediate();
   }
@@ -63,8 +64,8 @@ export class RawBaseline {
     const at = new Date().toISOString();
     this.#begin.run();
     try {
-      this.#upsert.run({ key, value, type: 'number', revision, updatedAt: at, source: 'bench' });
-      this.#hist.run({ revision, seq: 0, key, oldValue: null, newValue: value, source: 'bench', at });
+      this.#upsert.run(key, value, 'number', revision, at, 'bench');
+      this.#hist.run(revision, 0, key, null, value, 'bench', at);
       if (withState) this.#state.run(revision, at);
       this.#commit.run();
     } catch (e) {
@@ -91,8 +92,8 @@ export function rawBatch(file: string, keys: readonly string[], value: (i: numbe
     keys.forEach((key, seq) => {
       const old = read.get(key) as { value: string } | undefined;
       const text = JSON.stringify(value(seq));
-      upsert.run({ key, value: text, type: 'object', revision: 1, updatedAt: at, source: 'bench' });
-      hist.run({ revision: 1, seq, key, oldValue: old?.value ?? null, newValue: text, source: 'bench', at });
+      upsert.run(key, text, 'object', 1, at, 'bench');
+      hist.run(1, seq, key, old?.value ?? null, text, 'bench', at);
     });
     state.run(1, at);
   }).immediate();
