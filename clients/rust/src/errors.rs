@@ -55,6 +55,9 @@ codes! {
     Io => "PSMC_IO", 6, 500;
     Closed => "PSMC_CLOSED", 6, 500;
     ReadOnly => "PSMC_READ_ONLY", 6, 403;
+    Unauthorized => "PSMC_UNAUTHORIZED", 6, 401;
+    Forbidden => "PSMC_FORBIDDEN", 6, 403;
+    UnsupportedMediaType => "PSMC_UNSUPPORTED_MEDIA_TYPE", 5, 415;
     FormatTooNew => "PSMC_FORMAT_TOO_NEW", 7, 500;
     Corrupt => "PSMC_CORRUPT", 7, 500;
     Internal => "PSMC_INTERNAL", 1, 500;
