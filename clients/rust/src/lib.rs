@@ -25,6 +25,7 @@ pub mod export;
 pub mod json;
 pub mod keys;
 pub mod merge;
+pub mod mirror;
 pub mod paths;
 pub mod schema;
 pub mod snapshot;

@@ -349,6 +349,7 @@ fn run_pure(op: &str, i: &Value) -> R {
             v(coerce_env(raw, ks.as_ref(), s(i, "variable")?, s(i, "key")?)?)
         }
         "mirror.merge" | "snapshot.name" | "snapshot.render" | "snapshot.parse" | "snapshot.diff" => merge_snapshot_op(op, i),
+        "mirror.parse" | "mirror.render" | "mirror.update" => mirror_op(op, i),
         "env.name" => v(Value::String(env_name(s(i, "prefix")?, s(i, "key")?)?)),
         "env.variable" => v(env_variable_for(s(i, "prefix")?, s(i, "key")?)?.map(Value::String).unwrap_or(Value::Null)),
         other => panic!("unknown pure op {:?}", other),
@@ -903,14 +904,53 @@ fn merge_snapshot_op(op: &str, i: &Value) -> R {
     }
 }
 
+/// The mirror codec ops (spec/sections/mirror-format.md "Vectors"; shapes as in
+/// test/mirror/codecs-vectors.test.ts): `entries`/`changes` are `[key, valueJson]` pairs, a
+/// `null` valueJson deletes; `parse` answers `{entries: [[key, valueJson]…], version?}`.
+fn mirror_op(op: &str, i: &Value) -> R {
+    use psmc::mirror::{self, MirrorChange, MirrorFormat};
+    let format = MirrorFormat::from_name(s(i, "format")?)?;
+    let pairs = |name: &str| -> Result<Vec<(String, Option<Value>)>, PsmcError> {
+        let mut out = Vec::new();
+        for p in i.get(name).and_then(Value::as_array).ok_or_else(|| usage(name))? {
+            let p = p.as_array().ok_or_else(|| usage(name))?;
+            let key = p.first().and_then(Value::as_str).ok_or_else(|| usage(name))?.to_string();
+            let value = match p.get(1).and_then(Value::as_str) {
+                Some(t) => Some(json_text(t)?),
+                None => None,
+            };
+            out.push((key, value));
+        }
+        Ok(out)
+    };
+    match op {
+        "mirror.render" => {
+            let entries: Vec<(String, Value)> = pairs("entries")?.into_iter().map(|(k, v)| (k, v.unwrap_or(Value::Null))).collect();
+            Ok(Res::Value(Value::String(mirror::render(format, &entries)?)))
+        }
+        "mirror.parse" => {
+            let p = mirror::parse(format, s(i, "text")?)?;
+            let entries = p.entries.iter().map(|(k, v)| Value::Array(vec![Value::String(k.clone()), Value::String(v.to_json())])).collect();
+            let mut o = Object::new();
+            o.insert("entries", Value::Array(entries));
+            if let Some(version) = p.version {
+                o.insert("version", Value::Number(version as f64));
+            }
+            Ok(Res::Value(Value::Object(o)))
+        }
+        "mirror.update" => {
+            let changes: Vec<MirrorChange> = pairs("changes")?.into_iter().map(|(key, value)| MirrorChange { key, value }).collect();
+            Ok(Res::Value(Value::String(mirror::update(format, s(i, "text")?, &changes)?)))
+        }
+        other => panic!("unknown mirror op {:?}", other),
+    }
+}
+
 fn run_case(c: &Value) -> Result<(), String> {
     if c.get("steps").is_some() {
         return run_stateful(c);
     }
     let op = c.get("op").and_then(Value::as_str).ok_or("a pure case needs op")?;
-    if op.starts_with("mirror.") && op != "mirror.merge" {
-        return Err(format!("{}: the mirror codecs are not implemented in the Rust client yet", op));
-    }
     let input = c.get("input").ok_or("a pure case needs input")?;
     let expect = c.get("expect").ok_or("a pure case needs expect")?;
     check(expect, run_pure(op, input), op)
