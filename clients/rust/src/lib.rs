@@ -30,6 +30,7 @@ pub mod paths;
 pub mod schema;
 pub mod snapshot;
 pub mod storage;
+pub mod sync;
 pub mod store;
 pub mod value;
 

@@ -10,7 +10,7 @@
 //! once (a freshness bound of 0). Only the compiled schema is cached, keyed by the revision
 //! that set it, which is re-read (one cheap `SELECT`) whenever the schema is needed.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -116,6 +116,10 @@ pub struct OpenOptions {
     pub clock: Option<WallClock>,
     /// Create nothing; refuse writes with `PSMC_READ_ONLY`.
     pub read_only: bool,
+    /// Keep the write store's plaintext mirror (`config.json` …) true in both directions
+    /// (spec/sections/mirror-sync.md): `None` (the default) or `Some(true)` keeps it,
+    /// `Some(false)` leaves the file alone. Read-only handles never touch it.
+    pub mirror: Option<bool>,
 }
 
 impl std::fmt::Debug for OpenOptions {
@@ -324,7 +328,13 @@ pub struct Store {
     storage_options: StorageOptions,
     closed: bool,
     schema_cache: RefCell<Option<(i64, Option<Arc<CompiledSchema>>)>>,
+    /// The mirror engine (src/store/mirror_hooks.rs), once the write store exists.
+    mirror_on: bool,
+    mirror: RefCell<Option<crate::sync::MirrorSync>>,
+    last_mirror_check: Cell<Option<std::time::Instant>>,
 }
+
+mod mirror_hooks;
 
 // A handle may move between threads (each thread should own its own handle).
 const _: fn() = || {
@@ -495,6 +505,9 @@ impl Store {
             },
             closed: false,
             schema_cache: RefCell::new(None),
+            mirror_on: options.mirror.unwrap_or(true) && !options.read_only,
+            mirror: RefCell::new(None),
+            last_mirror_check: Cell::new(None),
         };
         for i in 0..store.slots.len() {
             store.try_attach(i)?;
@@ -507,6 +520,7 @@ impl Store {
             )
             .with("path", store.slots[store.write].dir.display().to_string()));
         }
+        store.mirror_on_open();
         Ok(store)
     }
 
@@ -630,6 +644,7 @@ impl Store {
     /// Like [`Store::get`], with the caller's default (the lowest layer).
     pub fn get_or(&self, key: &str, default: Option<&Value>) -> Result<Option<Value>> {
         self.ensure_open()?;
+        self.mirror_on_read();
         if let Some(o) = self.overrides.get(key) {
             return Ok(Some(o.clone()));
         }
@@ -668,6 +683,7 @@ impl Store {
     /// (the result equals `explain_or(key, default).resolved`, and a bad env value fails).
     pub fn resolve_or(&self, key: &str, default: Option<&Value>) -> Result<Resolved> {
         self.ensure_open()?;
+        self.mirror_on_read();
         assert_key(key)?;
         // explain checks the caller's default whatever wins; so does this.
         let caller = match default {
@@ -718,6 +734,7 @@ impl Store {
 
     pub fn explain_or(&self, key: &str, default: Option<&Value>) -> Result<Explanation> {
         self.ensure_open()?;
+        self.mirror_on_read();
         assert_key(key)?;
         let mut layers: Vec<LayerCandidate> = Vec::with_capacity(6);
         layers.push(match self.overrides.get(key) {
@@ -802,6 +819,7 @@ impl Store {
     /// The resolved value of every known key under `prefix` (all keys when None), by key.
     pub fn list(&self, prefix: Option<&str>) -> Result<Vec<Resolved>> {
         self.ensure_open()?;
+        self.mirror_on_read();
         let p = normalize_prefix(prefix)?;
         let mut keys: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         for k in self.override_keys.iter().chain(&self.default_keys) {
@@ -890,7 +908,9 @@ impl Store {
         let wall = (self.clock)() as f64;
         let schema_of = |tx: &WriteTx<'_>| self.schema_in(tx);
         let ctx = WriteContext { wall_ms: wall, source: src, note, schema_of: &schema_of };
+        self.mirror_before_write(storage);
         let result = storage.write(|tx| commit_changes(tx, &prepared, &ctx))?;
+        self.mirror_after_commit(storage, &result);
         to_commit(result)
     }
 
@@ -909,6 +929,7 @@ impl Store {
         let storage = self.write_storage()?;
         let wall = (self.clock)() as f64;
         let schema_of = |tx: &WriteTx<'_>| self.schema_in(tx);
+        self.mirror_before_write(storage);
         let result = storage.write(|tx| {
             let plan = plan_undo(tx, options.revision, options.force)?;
             let ctx = WriteContext { wall_ms: wall, source: src, note: Some(format!("undo of revision {}", plan.revision)), schema_of: &schema_of };
@@ -917,6 +938,7 @@ impl Store {
                 None => commit_changes(tx, &plan.changes, &ctx),
             }
         })?;
+        self.mirror_after_commit(storage, &result);
         to_commit(result)
     }
 
@@ -977,7 +999,9 @@ impl Store {
         let wall = (self.clock)() as f64;
         let schema_of = |tx: &WriteTx<'_>| self.schema_in(tx);
         let ctx = WriteContext { wall_ms: wall, source: src, note: None, schema_of: &schema_of };
+        self.mirror_before_write(storage);
         let result = storage.write(|tx| commit_schema(tx, text.as_deref(), &ctx, &|rows| check_rows(text.as_deref(), rows)))?;
+        self.mirror_after_commit(storage, &result);
         to_commit(result)
     }
 
@@ -1059,6 +1083,7 @@ impl Store {
 
     /// Closes the handle (its connections). Later calls fail with `PSMC_CLOSED`. Safe twice.
     pub fn close(&mut self) {
+        self.mirror_close();
         self.closed = true;
         for s in &mut self.slots {
             s.storage.take();
