@@ -85,7 +85,14 @@ const RULES: readonly Rule[] = [
     zone: 'cli',
     matches: (f) => f.startsWith('cli/'),
     allow: ['node:', '*'],
-    deny: ['server', 'web'],
+    deny: ['server', 'gui'],
+  },
+  {
+    zone: 'gui',
+    matches: (f) => f.startsWith('gui/'),
+    // The web GUI runs in a browser: no node: modules. It reuses the pure core (schema checks,
+    // value rules) so its inline errors are the store's own. preact renders it.
+    allow: ['core', 'gui', 'pkg:preact'],
   },
   {
     zone: 'index',
@@ -117,7 +124,7 @@ function listTs(dir: string): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...listTs(full));
-    else if (entry.isFile() && entry.name.endsWith('.ts')) out.push(full);
+    else if (entry.isFile() && (entry.name.endsWith('.ts') || entry.name.endsWith('.tsx'))) out.push(full);
   }
   return out.sort();
 }
@@ -186,7 +193,7 @@ function zoneOfFile(rel: string): string | undefined {
 
 /** Zone of an import target for matching against allow lists, claimed by a rule or not. */
 function zoneOfTarget(relToSrc: string): string {
-  const claimed = zoneOfFile(relToSrc.replace(/\.(?:js|mjs|ts|mts|d\.ts)$/, '.ts'));
+  const claimed = zoneOfFile(relToSrc.replace(/\.(?:js|mjs|ts|tsx|mts|d\.ts)$/, '.ts'));
   if (claimed !== undefined) return claimed;
   const first = relToSrc.split('/')[0] ?? relToSrc;
   return first.replace(/\.(?:js|ts)$/, '');

@@ -1,104 +1,118 @@
 /**
- * `npm start`: a guided tour of psmc on a throw-away store, with real
- * processes. Every step prints the command it runs and its output: the CLI
- * writing and reading, layers and `explain`, compare-and-set, a hand edit of
- * the plaintext mirror, an invalid edit that is refused, snapshots and
- * restore, undo, and the history of who changed what.
+ * `npm start` (after `npm run build`): the main job. Runs `psmc serve` on a demo store and prints
+ * the login URL to open in a browser. Opens nothing by itself.
  *
- * The store lives in a temp directory that is removed at the end (set
- * PSMC_TOUR_KEEP=1 to keep it and print its path).
+ * - The demo store lives in `$PSMC_DEMO_DIR`, else `<tmp>/psmc-demo-<user>`. It is created with a
+ *   small schema and sample values the first time (scripts/demo-store.ts) and reused afterwards,
+ *   so changes survive a restart. Delete the directory to start over.
+ * - The port is `$PSMC_PORT`, else 7770; when that one is taken, any free port.
+ * - Ctrl-C stops the server.
+ *
+ * The guided CLI tour that used to be here is `npm run tour` (scripts/tour.ts).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { PSMC_BIN, psmcSync, seedDemoStore } from './demo-store.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin', 'psmc.cjs');
-const store = mkdtempSync(join(tmpdir(), 'psmc-tour-'));
-const mirror = join(store, 'config.json');
 const color = process.stdout.isTTY === true;
 const bold = (s: string): string => (color ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string): string => (color ? `\x1b[2m${s}\x1b[0m` : s);
 
-function title(text: string): void {
-  process.stdout.write(`\n${bold(`▸ ${text}`)}\n`);
+function demoDir(): string {
+  const fromEnv = process.env.PSMC_DEMO_DIR;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  let user = 'user';
+  try {
+    user = userInfo().username.replace(/[^A-Za-z0-9_-]/g, '_') || user;
+  } catch (e) {
+    process.stderr.write(dim(`(no user name: ${String(e)}; using "user")\n`));
+  }
+  return join(tmpdir(), `psmc-demo-${user}`);
 }
 
-function psmc(args: string[], env: Record<string, string> = {}): number {
-  const shown = Object.entries(env)
-    .map(([k, v]) => `${k}=${v} `)
-    .join('');
-  process.stdout.write(dim(`$ ${shown}psmc ${args.join(' ')}`) + '\n');
-  const r = spawnSync(process.execPath, [bin, ...args, '--store', store], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
+interface Ready {
+  url: string;
+  loginUrl: string;
+  port: number;
+}
+
+/** Starts `psmc serve`; resolves with its ready line, or with undefined when it exits first. */
+function serve(store: string, port: number): Promise<{ child: ReturnType<typeof spawn>; ready: Ready | undefined }> {
+  const child = spawn(process.execPath, [PSMC_BIN, 'serve', '--store', store, '--port', String(port), '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  process.stdout.write(r.stdout);
-  process.stdout.write(r.stderr);
-  if (r.status !== 0) process.stdout.write(dim(`(exit code ${String(r.status)})`) + '\n');
-  return r.status ?? 1;
+  let errText = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    errText += b.toString('utf8');
+  });
+  return new Promise((resolve) => {
+    const lines = createInterface({ input: child.stdout! });
+    let done = false;
+    lines.on('line', (line) => {
+      if (done) return;
+      try {
+        const msg = JSON.parse(line) as Partial<Ready> & { event?: string };
+        if (msg.event === 'ready' && typeof msg.loginUrl === 'string') {
+          done = true;
+          resolve({ child, ready: msg as Ready });
+        }
+      } catch {
+        process.stdout.write(line + '\n');
+      }
+    });
+    child.on('exit', (code) => {
+      if (done) return;
+      done = true;
+      if (port === 0 || !/in use|EADDRINUSE/i.test(errText)) {
+        process.stderr.write(errText);
+        process.stderr.write(`psmc serve exited with code ${String(code)} before it was ready.\n`);
+      }
+      resolve({ child, ready: undefined });
+    });
+  });
 }
 
-function settle(file: string): void {
-  // A saved file counts as settled 30 ms after its last write; pretend the editor saved a moment ago.
-  const past = new Date(Date.now() - 1000);
-  utimesSync(file, past, past);
-}
+async function main(): Promise<number> {
+  const store = demoDir();
+  const fresh = !existsSync(store) || psmcSync(store, ['revision']).trim() === '0';
+  mkdirSync(store, { recursive: true, mode: 0o700 });
+  if (fresh) seedDemoStore(store);
 
-try {
-  process.stdout.write(bold('psmc tour') + dim(`  (store: ${store})`) + '\n');
+  const wanted = Number(process.env.PSMC_PORT ?? 7770);
+  let { child, ready } = await serve(store, Number.isInteger(wanted) && wanted >= 0 ? wanted : 7770);
+  if (ready === undefined && wanted !== 0 && child.exitCode !== null) ({ child, ready } = await serve(store, 0));
+  if (ready === undefined) return 1;
 
-  title('Write and read from the CLI (values are JSON when they parse, else strings)');
-  psmc(['set', 'plant.name', 'North Works']);
-  psmc(['set', 'display.units', 'metric']);
-  psmc(['set', 'display.refresh_ms', '250']);
-  psmc(['set', 'sensors', '[{"id":"t1","max":80},{"id":"t2","max":95}]']);
-  psmc(['get', 'display.refresh_ms', '--json']);
-
-  title('Layers: an environment variable beats the store, and explain says why');
-  psmc(['explain', 'display.units'], { PSMC_DISPLAY__UNITS: 'imperial' });
-
-  title('Compare-and-set: a stale writer gets a conflict, not a silent overwrite');
-  psmc(['set', 'display.units', 'kelvin', '--expect-revision', '1']);
-
-  title('The plaintext mirror: the store as a file anyone can edit');
-  process.stdout.write(dim(`$ cat ${mirror}`) + '\n' + readFileSync(mirror, 'utf8'));
-  title('A hand edit (with a comment) is merged in, with source "file"');
-  writeFileSync(mirror, readFileSync(mirror, 'utf8').replace('"metric",', '"imperial", // switched for the US line'));
-  settle(mirror);
-  psmc(['get', 'display.units']);
-  psmc(['history', 'display.units']);
-
-  title('An invalid edit is refused: the file is kept as saved, the store keeps working');
-  const good = readFileSync(mirror, 'utf8');
-  writeFileSync(mirror, good.replace('"North Works",', '"North Works",,'));
-  settle(mirror);
-  psmc(['get', 'plant.name']);
-  psmc(['status']);
-  writeFileSync(mirror, good);
-  settle(mirror);
-
-  title('Snapshots: dial back to a known state (and undo the restore)');
-  psmc(['snapshot', 'create', 'before-retune']);
-  psmc(['set', 'display.refresh_ms', '1000']);
-  psmc(['set', 'plant.name', 'South Works']);
-  psmc(['snapshot', 'diff', 'before-retune']);
-  psmc(['snapshot', 'restore', 'before-retune', '--yes']);
-  psmc(['get', 'display.refresh_ms']);
-  psmc(['undo']);
-  psmc(['get', 'display.refresh_ms']);
-
-  title('Every change: who, what and when');
-  psmc(['history', '--limit', '8']);
-
+  // From now on the server's own notes (warnings, errors) go straight to our stderr.
+  child.stderr?.pipe(process.stderr);
+  const cli = `node ${PSMC_BIN}`;
   process.stdout.write(
-    `\n${bold('Next:')} psmc --help · README.md · docs/cli.md · docs/api.md · spec/SPEC.md\n` +
-      dim('(Python: python3 -m psmc …, Rust: psmc-rs … read and write the same store.)') +
-      '\n',
+    [
+      '',
+      bold('psmc is serving the demo store'),
+      `  store    ${store}${fresh ? dim('  (new: demo schema and values)') : dim('  (reused)')}`,
+      '',
+      `  Open this URL in your browser (it logs you in):`,
+      '',
+      `    ${bold(ready.loginUrl)}`,
+      '',
+      dim('  Change something from another terminal and watch the page update:'),
+      dim(`    ${cli} set display.units imperial --store ${store}`),
+      dim(`    ${cli} snapshot create before-test --store ${store}`),
+      dim(`  Delete ${store} to start over. Ctrl-C stops the server.`),
+      '',
+    ].join('\n'),
   );
-} finally {
-  if (process.env['PSMC_TOUR_KEEP'] === '1') process.stdout.write(`\nThe tour's store is kept at ${store}\n`);
-  else rmSync(store, { recursive: true, force: true });
+
+  const stop = (): void => {
+    child.kill('SIGTERM');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
 }
+
+process.exitCode = await main();
