@@ -28,6 +28,7 @@ pub mod merge;
 pub mod mirror;
 pub mod paths;
 pub mod schema;
+pub mod service;
 pub mod snapshot;
 pub mod storage;
 pub mod sync;
