@@ -98,17 +98,47 @@ def test_project_and_home(tmp_path):
     assert json.loads(p.stdout)["layer"] == "project"
 
 
-def test_cold_start_get_loads_only_what_it_needs(tmp_path):
-    """`python -m psmc get` stays a small start-up: it never imports the mirror codecs, the merge or
-    the snapshot code. (Start-up time itself is measured, not asserted: see the README's figures.)"""
-    d = str(tmp_path)
-    run("set", "k", "v", "--store", d)
+def _imports_of_get(d):
     p = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "psmc", "get", "k", "--store", d],
         capture_output=True, text=True, env=env(),
     )
-    assert p.returncode == 0 and p.stdout == "v\n", p.stderr[-2000:]
     loaded = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
-    assert "psmc" in loaded
-    for heavy in ("psmc.mirror", "psmc.merge", "psmc.snapshot"):
+    return p, loaded
+
+
+CODECS_AND_MERGE = ("psmc.mirror.common", "psmc.mirror.json", "psmc.mirror.toml", "psmc.mirror.yaml", "psmc.merge",
+                    "psmc.snapshot", "psmc.mirror.imports", "psmc.watch", "hashlib")
+
+
+def test_cold_start_get_loads_only_what_it_needs(tmp_path):
+    """`python -m psmc get` stays a small start-up: on a store whose mirror file did not change it
+    looks at the file (one stat) but never imports the mirror codecs, the merge, the drop folder,
+    the watcher, the snapshot code or even hashlib. (Start-up time itself is measured, not asserted:
+    see clients/python/bench/bench.py.)"""
+    d = str(tmp_path)
+    run("set", "k", "v", "--store", d)
+    assert os.path.exists(os.path.join(d, "config.json"))
+    p, loaded = _imports_of_get(d)
+    assert p.returncode == 0 and p.stdout == "v\n", p.stderr[-2000:]
+    assert "psmc" in loaded and "psmc.mirror.engine" in loaded
+    for heavy in CODECS_AND_MERGE:
         assert not any(m == heavy or m.startswith(heavy + ".") for m in loaded), heavy
+
+
+def test_get_imports_a_hand_edit_and_only_then_loads_the_codec(tmp_path):
+    d = str(tmp_path)
+    run("set", "k", "v", "--store", d)
+    f = os.path.join(d, "config.json")
+    with open(f) as fh:
+        text = fh.read()
+    with open(f, "w") as fh:
+        fh.write(text.replace('"v"', '"edited"'))
+    os.utime(f, (1, 1))  # long settled (an mtime in the past)
+    p, loaded = _imports_of_get(d)
+    assert p.returncode == 0 and p.stdout == "edited\n", p.stderr[-2000:]
+    # (-X importtime does not list modules loaded by importlib.import_module, as the codecs are; every
+    # codec imports psmc.mirror.common, which it lists.)
+    assert "psmc.mirror.common" in loaded and "psmc.merge" in loaded
+    code, out, _ = run("history", "k", "--store", d, "--json")
+    assert json.loads(out)[0]["source"] == "file"

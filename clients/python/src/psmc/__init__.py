@@ -23,6 +23,7 @@ _LAZY = {
     "Commit": "change",
     "Entry": "change",
     "SCHEMA_HISTORY_KEY": "change",
+    "Watch": "watch",
 }
 
 __all__ = ["ERROR_CODES", "PsmcError", "SPEC_VERSION"] + sorted(_LAZY)

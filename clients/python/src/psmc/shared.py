@@ -7,6 +7,9 @@
   has passed, a read asks SQLite for ``PRAGMA data_version`` (no disk I/O), and
   only when it changed reads the keys changed since the cached revision from
   history and evicts just those.
+- Reads look at the mirror file (one ``stat``) at most every ``MIRROR_CHECK_MS`` and import a
+  hand edit when it changed; that same look writes a pending export whose interval has passed
+  (see :mod:`psmc.mirror.engine` for when exports happen).
 - Nothing here starts a thread, a timer or a file watcher.
 """
 import time
@@ -17,11 +20,38 @@ from .storage import SqliteStorage
 from .value import decode_stored
 
 EVICT_LIMIT = 1000
+#: Reads look at the mirror file (one stat) at most this often (§mirror.detect).
+MIRROR_CHECK_MS = 50
+_MIRROR_CHECK_S = MIRROR_CHECK_MS / 1000.0
 _NEG_INF = float("-inf")
 
 
 def to_entry(row):
     return Entry(row.key, decode_stored(row.value), row.type, row.revision, row.updated_at, row.source)
+
+
+class _MirrorHost(object):
+    """What the mirror engine needs from the shared store."""
+
+    __slots__ = ("_shared", "clock")
+
+    def __init__(self, shared, clock):
+        self._shared = shared
+        self.clock = clock
+
+    @property
+    def dir(self):
+        return self._shared.dir
+
+    @property
+    def storage(self):
+        return self._shared.storage
+
+    def schema_in(self, tx):
+        return self._shared.schema_in(tx)
+
+    def apply_commit(self, result):
+        self._shared.apply_commit(result)
 
 
 def compile_stored(doc):
@@ -47,14 +77,25 @@ class SharedStore(object):
 
             raise map_sqlite_error(e, file)
         self._last_check = time.monotonic()
+        self._last_mirror_check = _NEG_INF
         self._schema = None  # (revision, compiled or None)
         self.schema_epoch = 0
+        #: The plaintext mirror (:class:`psmc.mirror.engine.Mirror`), once a handle with the mirror on opened this store.
+        self.mirror = None
+        self._listeners = []
 
     def ensure_fresh(self, freshness_ms):
         now = time.monotonic()
         if (now - self._last_check) * 1000.0 < freshness_ms:
             return
         self._last_check = now
+        m = self.mirror
+        if m is not None and now - self._last_mirror_check >= _MIRROR_CHECK_S:
+            self._last_mirror_check = now
+            if m.changed_on_disk():
+                self.sync_mirror_quietly()
+            elif m.due(now):
+                m.run_pending()
         dv = self.storage.data_version()
         if dv == self._data_version:
             return
@@ -114,10 +155,67 @@ class SharedStore(object):
         self.schema_epoch += 1
         return compiled
 
+    # -- the mirror -------------------------------------------------------------------------
+
+    def enable_mirror(self, clock):
+        """Turns the mirror on for this store (first handle that wants it), and syncs it once
+        when it needs it (a changed file, a missing file, unexported commits)."""
+        if self.mirror is not None:
+            return
+        from .mirror.engine import Mirror
+
+        self.mirror = Mirror(_MirrorHost(self, clock))
+        try:
+            if self.mirror.needs_sync():
+                self.sync_mirror_quietly()
+        except Exception as e:  # noqa: BLE001 — reads go on from the database; status() reports it
+            self.mirror.last_background_error = e
+
+    def sync_mirror_quietly(self):
+        """Syncs the mirror, keeping (not raising) failures: reads and writes go on from the
+        database whatever the file holds; status() reports the failure. None on failure."""
+        m = self.mirror
+        if m is None:
+            return None
+        try:
+            r = m.sync()
+            m.last_background_error = None
+            return r
+        except Exception as e:  # noqa: BLE001 — see the docstring
+            m.last_background_error = e
+            return None
+
+    def before_write(self):
+        """Before a write: import a hand edit saved since the last look, so the write merges with it."""
+        m = self.mirror
+        if m is not None and m.changed_on_disk():
+            self.sync_mirror_quietly()
+
+    def on_local_commit(self, listener):
+        """Calls ``listener(revision)`` after every commit made through this process (any handle).
+        Used by :class:`psmc.Watch`; returns the unsubscribe function."""
+        self._listeners.append(listener)
+
+        def unsubscribe():
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
     def apply_commit(self, result):
-        """Records a commit made through this process: the cache now holds exactly what was written."""
+        """Records a commit made through this process: the cache now holds exactly what was
+        written; then the mirror exports (or marks the export pending) and listeners hear of it."""
         if not result.records:
             return
+        try:
+            self._apply_commit(result)
+            if self.mirror is not None:
+                self.mirror.after_commit()
+        finally:
+            for listener in list(self._listeners):
+                listener(result.revision)
+
+    def _apply_commit(self, result):
         if result.previous_revision != self._known_revision:
             # Another process committed in between; let the next check evict its keys too.
             self._last_check = _NEG_INF
@@ -154,4 +252,8 @@ def release_shared(shared):
         shared.refs -= 1
         if shared.refs <= 0 and _registry.get(shared.file) is shared:
             del _registry[shared.file]
-            shared.storage.close()
+            try:
+                if shared.mirror is not None:
+                    shared.mirror.close()
+            finally:
+                shared.storage.close()

@@ -392,6 +392,31 @@ class SqliteStorage(object):
         r = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return None if r is None else r[0]
 
+    def read_metas(self, names):
+        """The meta rows of ``names`` (absent ones left out), in one query."""
+        sql = "SELECT name, value FROM meta WHERE name IN (%s)" % ", ".join("?" * len(names))
+        return dict(self._db.execute(sql, tuple(names)).fetchall())
+
+    def read(self, fn):
+        """Runs ``fn(tx)`` inside one read transaction (a consistent view; ``tx`` must only read)."""
+        self._ensure_open()
+        with self._lock:
+            db = self._db
+            try:
+                db.execute("BEGIN")
+                try:
+                    return fn(self._tx)
+                finally:
+                    if db.in_transaction:
+                        db.execute("COMMIT")
+            except sqlite3.Error as e:
+                raise map_sqlite_error(e, self.location)
+
+    def count_conflicts(self):
+        """How many ``conflict`` records history holds."""
+        self._ensure_open()
+        return self._db.execute("SELECT count(*) FROM history WHERE op = 'conflict'").fetchone()[0]
+
     def read_all(self):
         """``(state, rows, schema)`` read in one consistent read transaction."""
         self._ensure_open()

@@ -19,6 +19,7 @@ from .paths import (
     user_store_dir,
 )
 from .shared import SharedStore, acquire_shared, release_shared
+from .store_sync import SyncMethods
 from .value import assert_value, decode_stored, deep_copy, encode_value, js_quote, stringify
 
 
@@ -167,6 +168,7 @@ def open_store(
     cwd=None,
     create_project=False,
     read_only=False,
+    mirror=True,
 ):
     """Opens the configuration of an app: its user store, optionally a project store, the
     environment, and the given overrides and defaults.
@@ -184,6 +186,10 @@ def open_store(
     - ``busy_timeout_ms``: how long a writer waits for the lock before PSMC_BUSY.
     - ``clock``: test hook, a callable returning wall ms since the epoch.
     - ``freshness_ms``: how stale a read may be with respect to other processes' commits.
+    - ``mirror``: keep the plaintext mirror file in step (default True; spec/sections/mirror-sync.md):
+      hand edits are imported on open, before writes and on reads (at most every 50 ms), and
+      commits are exported (see :mod:`psmc.mirror.engine` for when). A read-only handle never
+      touches the file.
 
     >>> store = open_store(app="plantctl", defaults={"display.units": "metric"})
     >>> store.set("display.units", "imperial")
@@ -206,10 +212,11 @@ def open_store(
         cwd=cwd,
         create_project=create_project,
         read_only=read_only,
+        mirror=mirror,
     )
 
 
-class Store(object):
+class Store(SyncMethods):
     """A handle on a layered store. Use as a context manager, or call :meth:`close`."""
 
     def __init__(
@@ -229,9 +236,12 @@ class Store(object):
         cwd=None,
         create_project=False,
         read_only=False,
+        mirror=True,
     ):
         self._closed = False
         self._slots = []
+        self._watchers = []
+        self._mirror = bool(mirror)
         app = "psmc" if app is None else app
         assert_app_name(app)
         env = os.environ if env is None else env
@@ -329,6 +339,8 @@ class Store(object):
     def _try_attach(self, slot):
         if slot.shared is None and os.path.exists(slot.file):
             slot.shared = acquire_shared(slot.dir, slot.file, self._durability, self._busy_timeout_ms)
+            if self._mirror and not self._read_only:
+                slot.shared.enable_mirror(self._wall())
 
     def _write_shared(self):
         self._ensure_open()
@@ -342,6 +354,8 @@ class Store(object):
         if slot.shared is None:
             ensure_dir(slot.dir)
             slot.shared = acquire_shared(slot.dir, slot.file, self._durability, self._busy_timeout_ms)
+            if self._mirror:
+                slot.shared.enable_mirror(self._wall())
         return slot.shared
 
     def _ensure_open(self):
@@ -639,6 +653,7 @@ class Store(object):
                         {"key": c.key, "expectedRevision": c.expect_revision, "currentRevision": 0},
                     )
         shared = self._write_shared()
+        shared.before_write()
         clock = self._wall()
         result = shared.storage.write(
             lambda tx: commit_changes(tx, prepared, clock(), src, shared.schema_in, note)
@@ -783,6 +798,9 @@ class Store(object):
         """Closes the handle. Safe to call twice."""
         if self._closed:
             return
+        for w in list(self._watchers):
+            w.close()
+        self._watchers = []
         self._closed = True
         for s in self._slots:
             if s.shared is not None:

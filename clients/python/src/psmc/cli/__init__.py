@@ -1,4 +1,4 @@
-"""The psmc command line in Python: ``python -m psmc get|set|unset|list|explain|history|undo|revision``.
+"""The psmc command line in Python: ``python -m psmc get|set|unset|list|explain|history|undo|revision|watch``.
 
 Same commands, options, output shapes and exit codes as the TypeScript CLI (src/cli/,
 docs/cli.md); writes are recorded with source ``python`` unless ``--source`` or
@@ -23,6 +23,7 @@ COMMANDS = {
     "history": "Show recorded changes, newest first",
     "undo": "Revert a revision as a new change",
     "revision": "Print the store revision",
+    "watch": "Print changes as they are committed, until interrupted",
     "help": "Show help for psmc or for a command",
 }
 
@@ -187,6 +188,11 @@ class Context(object):
     def note(self, line):
         self._io.stderr(line + "\n")
 
+    def flush(self):
+        f = getattr(self._io, "flush", None)
+        if f is not None:
+            f()
+
     def json(self, value):
         from .format import json_text
 
@@ -199,6 +205,9 @@ class IO(object):
 
     def stderr(self, text):
         sys.stderr.write(text)
+
+    def flush(self):
+        sys.stdout.flush()
 
 
 def _debug_env(env):

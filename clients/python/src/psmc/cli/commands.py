@@ -446,6 +446,110 @@ def run_revision(ctx):
     return 0
 
 
+WATCH_USAGE = """Usage: psmc watch [prefix] [--since <revision>]
+
+Prints each change of the store that receives writes as it is committed, by
+any process in any language or by a hand edit of the mirror file, one line
+per change, in revision order, until Ctrl-C (SIGINT) or SIGTERM; then exits 0.
+With a prefix, only the keys under it (schema changes are shown only without
+a prefix). Starts with the changes after the current revision, or after
+--since <revision> (--since 0 replays the whole history first). The Python
+client polls the store every 100 ms (one small query and a stat of the mirror
+file) and imports hand edits of the mirror and files dropped in imports/.
+
+A line: revision, time (UTC), source, key, old → new value, e.g.
+  r12 2026-11-26T04:03:25.146Z cli  display.units  "metric" → "imperial"
+With --json, one compact JSON object per line (JSON Lines):
+{revision, seq, key, op, oldValue, newValue, source, at, note}; an absent
+oldValue/newValue means the key did not exist. Notes go to stderr.
+
+Options:
+  --since <revision>   Start after <revision> (default: the current revision)
+
+Examples:
+  psmc watch
+  psmc watch display
+  psmc watch --since 0 --json
+  psmc watch display --since 41 --json | jq .newValue"""
+
+_HLC_COUNTER = re.compile(r"-[0-9]+$")
+
+
+def format_change(r):
+    """The human line of one change (src/cli/commands/watch.ts formatChange)."""
+    text = "r%d %s %s  %s  %s \u2192 %s" % (
+        r.revision,
+        _HLC_COUNTER.sub("", r.at),
+        r.source,
+        r.key,
+        inline_value(r.old_value, 60, absent=not r.has_old),
+        inline_value(r.new_value, 60, absent=not r.has_new),
+    )
+    if r.op == "conflict":
+        text += "  [conflict: the old value lost]"
+    if r.note is not None:
+        text += "  (%s)" % r.note
+    return text
+
+
+class _Stop(Exception):
+    pass
+
+
+def run_watch(ctx):
+    import signal
+
+    from ..keys import normalize_prefix
+    from .format import json_text
+
+    prefix = normalize_prefix(ctx.args[0])
+    since = int_option(ctx, "since", 0, "Give a revision from `psmc history` or `psmc revision`, e.g. --since 41.")
+    as_json = ctx.glob["json"]
+
+    def show(r):
+        ctx.out(json_text(r.to_json()) if as_json else format_change(r))
+        ctx.flush()
+
+    with _With(ctx) as store:
+        watch = store.watch(
+            show,
+            since=since,
+            prefix=prefix or None,
+            poll_ms=100,
+            on_error=lambda e: ctx.note("psmc watch: %s" % (e.message if isinstance(e, PsmcError) else e)),
+        )
+        ctx.note(
+            "Watching %s%s after revision %d. Press Ctrl-C to stop."
+            % (store.info["project" if store.write_layer == "project" else "user"]["dir"],
+               "" if prefix == "" else " (keys under %s)" % prefix, watch.revision)
+        )
+        state = {"idle": False}
+
+        def stop(_signum, _frame):
+            watch.close()
+            if state["idle"]:
+                raise _Stop()  # out of the sleep; a delivery in progress finishes its revision first
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            while not watch.closed:
+                watch.poll()
+                if watch.closed:
+                    break
+                state["idle"] = True
+                try:
+                    watch._sleep(None)
+                finally:
+                    state["idle"] = False
+        except _Stop:
+            pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            watch.close()
+    return 0
+
+
 SPECS = {
     "get": {"args": ["<key>"], "options": {"default": "string"}, "usage": GET_USAGE, "run": run_get},
     "set": {
@@ -465,4 +569,5 @@ SPECS = {
     },
     "undo": {"args": ["[revision]"], "options": {"force": "boolean"}, "usage": UNDO_USAGE, "run": run_undo},
     "revision": {"args": [], "options": {}, "usage": REVISION_USAGE, "run": run_revision},
+    "watch": {"args": ["[prefix]"], "options": {"since": "string"}, "usage": WATCH_USAGE, "run": run_watch},
 }

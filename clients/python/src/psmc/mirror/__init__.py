@@ -1,6 +1,11 @@
-"""The mirror codecs (spec/sections/mirror-format.md; TypeScript: src/mirror/codecs/): JSONC (the
-default, ``config.json``), TOML (``config.toml``) and YAML (``config.yaml``), written in pure
-standard-library Python. Pure: text in, text or values out.
+"""The plaintext mirror (spec/sections/mirror-format.md and mirror-sync.md; TypeScript:
+src/mirror/).
+
+- The codecs, pure standard-library Python, text in and text or values out: JSONC (the default,
+  ``config.json``), TOML (``config.toml``) and YAML (``config.yaml``).
+- The sync engine (:mod:`psmc.mirror.engine`): detects hand edits, imports them with the 3-way
+  merge, exports after commits, atomically (:mod:`psmc.mirror.atomic`).
+- The ``imports/`` drop folder (:mod:`psmc.mirror.imports`).
 
     >>> from psmc.mirror import codec_for
     >>> codec = codec_for("toml")
@@ -11,10 +16,11 @@ standard-library Python. Pure: text in, text or values out.
 
 Each codec module (``psmc.mirror.json``, ``.toml``, ``.yaml``) has ``parse(text)`` →
 :class:`ParsedMirror`, ``render(entries)`` → text and ``update(text, changes)`` → text; a change
-is a ``(key, value)`` pair, with :data:`DELETE` as the value to remove the key. The codec modules
-load on first use, so importing ``psmc`` or this package stays cheap.
+is a ``(key, value)`` pair, with :data:`DELETE` as the value to remove the key. Everything here
+loads on first use, so importing ``psmc`` or this package stays cheap: a ``get`` on a store whose
+file did not change never loads a codec.
 """
-from .common import DELETE, HEADER_TEXT, MIRROR_FILES, MIRROR_VERSION, ParsedMirror
+from .files import HEADER_TEXT, MIRROR_FILES, MIRROR_VERSION
 
 __all__ = ["DELETE", "HEADER_TEXT", "MIRROR_FILES", "MIRROR_VERSION", "ParsedMirror", "codec_for"]
 
@@ -29,3 +35,11 @@ def codec_for(format):  # noqa: A002 (the spec's name)
     import importlib
 
     return importlib.import_module("." + format, __name__)
+
+
+def __getattr__(name):
+    if name in ("DELETE", "ParsedMirror"):
+        from . import common
+
+        return getattr(common, name)
+    raise AttributeError("module 'psmc.mirror' has no attribute %r" % name)

@@ -11,18 +11,7 @@ import re
 from ..errors import PsmcError
 from ..keys import assert_key, is_valid_key, key_error
 from ..value import encode_checked, js_quote
-
-#: The mirror format version this implementation writes and reads.
-MIRROR_VERSION = 1
-
-#: The file name of the mirror in each format.
-MIRROR_FILES = {"json": "config.json", "toml": "config.toml", "yaml": "config.yaml"}
-
-#: The header text after the comment marker (``// `` in JSONC, ``# `` in TOML and YAML).
-HEADER_TEXT = (
-    "psmc mirror v%d: edit freely; saved changes merge into the store. Docs: spec/sections/mirror-format.md"
-    % MIRROR_VERSION
-)
+from .files import HEADER_TEXT, MIRROR_FILES, MIRROR_VERSION  # noqa: F401 (re-exported)
 
 
 class _Delete(object):
