@@ -283,7 +283,6 @@ pub fn canonical_entries(entries: &[(String, Value)]) -> Result<Vec<(String, Val
 }
 
 /// True when the value holds null at any depth.
-#[allow(dead_code)] // used by the TOML and YAML codecs, being ported
 pub fn holds_null(v: &Value) -> bool {
     match v {
         Value::Null => true,
@@ -398,7 +397,6 @@ pub fn indent_rest(s: &str, indent: &str, nl: &str) -> String {
 /// Removes entry text [start, end) line-wise (TOML and YAML, §mirror.update): when nothing but
 /// blanks shares its lines, the whole lines go; otherwise only the entry and the blanks after
 /// it, so a trailing comment stays.
-#[allow(dead_code)] // used by the TOML and YAML codecs, being ported
 pub fn remove_lines(text: &str, start: usize, end: usize) -> String {
     let ls = line_start(text, start);
     let le = line_end(text, end);
@@ -412,7 +410,6 @@ pub fn remove_lines(text: &str, start: usize, end: usize) -> String {
 
 /// Inserts a new entry as whole lines (TOML and YAML, §mirror.update). `entry_text(indent, nl)`
 /// gives the entry's text with later lines indented; `is_comment_line` tells a comment line.
-#[allow(dead_code)] // used by the TOML and YAML codecs, being ported
 pub fn insert_lines(
     text: &str,
     layout: &Layout,

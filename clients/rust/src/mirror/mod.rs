@@ -26,6 +26,7 @@
 mod common;
 mod json;
 mod toml;
+mod toml_check;
 mod yaml;
 
 use crate::errors::{PsmcError, Result};
