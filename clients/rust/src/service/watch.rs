@@ -94,7 +94,13 @@ impl Watched {
             Ok(r) => {
                 self.failures = 0;
                 self.not_before = r.retry_in_ms.map(|ms| Instant::now() + Duration::from_millis(ms.max(1) as u64));
-                if let Some(e) = &r.error {
+                // A refused edit: this sync's, or (waiting) the one recorded before.
+                let pending = match (&r.error, r.waiting) {
+                    (Some(e), _) => Some(e.clone()),
+                    (None, true) => self.store.mirror_status().ok().flatten().and_then(|(s, _)| s.error),
+                    (None, false) => None,
+                };
+                if let Some(e) = pending {
                     let file = self.store.mirror_file();
                     let seen = self.refused.as_ref().is_some_and(|(m, _, _)| m == &e.message);
                     if !seen {
@@ -110,9 +116,7 @@ impl Watched {
                     return;
                 }
                 if r.waiting {
-                    let file = self.store.mirror_file();
-                    self.refused = Some((self.refused.take().map(|(m, _, _)| m).unwrap_or_default(), file.as_deref().map(stat).unwrap_or(None), revision));
-                    return;
+                    return; // the mirror is off
                 }
                 if self.refused.take().is_some() {
                     log.info(Some(&self.label), "fixed", "the mirror file is valid again", &[]);
