@@ -31,6 +31,23 @@ const lazyCodecs: Plugin = {
   },
 };
 
+// psmc serve / psmc token: the HTTP service and its framework live in dist/bundle/server.cjs,
+// required on first use, so the other commands never parse them.
+const lazyServer: Plugin = {
+  name: 'lazy-server',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]cli[\\/]server-load\.ts$/ }, () => ({
+      loader: 'ts',
+      contents: `
+        import { createRequire } from 'node:module';
+        const load = createRequire(import.meta.url);
+        export async function loadServer() {
+          return load('./server.cjs');
+        }`,
+    }));
+  },
+};
+
 const common: BuildOptions = {
   absWorkingDir: root,
   bundle: true,
@@ -46,6 +63,15 @@ await build({
   outfile: 'dist/bundle/codecs.cjs',
   format: 'cjs',
 });
+await build({
+  ...common,
+  entryPoints: ['src/server/index.ts'],
+  outfile: 'dist/bundle/server.cjs',
+  format: 'cjs',
+  external: ['better-sqlite3'],
+  define: { 'import.meta.url': '__psmcModuleUrl' },
+  banner: { js: "const __psmcModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
 // CommonJS on purpose: started from bin/psmc.cjs, a one-shot command never initialises Node's
 // ESM loader (several ms). `import.meta.url` is provided by the banner.
 await build({
@@ -54,7 +80,7 @@ await build({
   outfile: 'dist/bundle/psmc.cjs',
   format: 'cjs',
   external: ['better-sqlite3'],
-  plugins: [lazyCodecs],
+  plugins: [lazyCodecs, lazyServer],
   define: { 'import.meta.url': '__psmcModuleUrl' },
   banner: { js: "const __psmcModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });

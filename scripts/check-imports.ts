@@ -82,6 +82,18 @@ const RULES: readonly Rule[] = [
     allow: ['core', 'storage/*', 'store', 'mirror/*', 'snapshot', 'watch', 'node:'],
   },
   {
+    zone: 'server',
+    matches: (f) => f.startsWith('server/'),
+    // The HTTP service (psmc serve): works on a Store handed to it (store.watch gives the Watcher).
+    allow: ['core', 'store', 'watch', 'snapshot', 'mirror', 'server', 'node:', 'pkg:hono', 'pkg:@hono/node-server'],
+  },
+  {
+    zone: 'cli/server-load',
+    matches: (f) => f === 'cli/server-load.ts',
+    // The one door from the CLI to the server: a separate bundle, loaded by psmc serve and psmc token only.
+    allow: ['server'],
+  },
+  {
     zone: 'cli',
     matches: (f) => f.startsWith('cli/'),
     allow: ['node:', '*'],

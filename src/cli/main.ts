@@ -34,6 +34,8 @@ export const COMMANDS: Readonly<Record<string, string>> = {
   status: 'Show where the store is and how its database and mirror file stand',
   edit: 'Edit the plaintext mirror file in $EDITOR, then merge and check it',
   doctor: 'Check the store (and with --repair, fix it)',
+  serve: 'Serve the HTTP API, live change feed and web GUI (until Ctrl-C)',
+  token: 'Create, list or revoke tokens for the HTTP service',
   help: 'Show help for psmc or for a command',
 };
 
@@ -221,6 +223,8 @@ const LOADERS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   status: () => import('./commands/status.js'),
   edit: () => import('./commands/edit.js'),
   doctor: () => import('./commands/doctor.js'),
+  serve: () => import('./commands/serve.js'),
+  token: () => import('./commands/token.js'),
 };
 
 async function loadCommand(name: string): Promise<CommandModule> {
