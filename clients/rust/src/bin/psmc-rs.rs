@@ -9,6 +9,9 @@ use std::ffi::OsString;
 use std::io::Write;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+
+#[path = "psmc_rs/watch.rs"]
+mod watch;
 use clap::{Parser, Subcommand};
 
 use psmc::json::Value;
@@ -94,6 +97,12 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    Watch {
+        #[arg(allow_negative_numbers = true)]
+        args: Vec<String>,
+        #[arg(long)]
+        since: Option<String>,
+    },
     Help {
         args: Vec<String>,
     },
@@ -110,6 +119,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("explain", "Show every layer's value for a key, and which one wins and why"),
     ("history", "Show recorded changes, newest first"),
     ("undo", "Revert a revision as a new change"),
+    ("watch", "Print changes as they are committed (and keep the mirror in sync)"),
     ("help", "Show help for psmc or for a command"),
 ];
 
@@ -248,6 +258,7 @@ Examples:
   psmc undo 41
   psmc undo 41 --force
   psmc history --limit 5 && psmc undo",
+        "watch" => watch::USAGE,
         _ => "Usage: psmc help [command]",
     }
 }
@@ -259,6 +270,7 @@ fn args_of(cmd: &str) -> &'static [&'static str] {
         "list" => &["[prefix]"],
         "history" => &["[key]"],
         "undo" => &["[revision]"],
+        "watch" => &["[prefix]"],
         _ => &["[command]"],
     }
 }
@@ -270,6 +282,7 @@ fn options_of(cmd: &str) -> &'static [&'static str] {
         "unset" => &["expect-revision"],
         "history" => &["prefix", "limit", "since"],
         "undo" => &["force"],
+        "watch" => &["since"],
         _ => &[],
     }
 }
@@ -283,8 +296,9 @@ fn main_usage() -> String {
         "Usage: psmc-rs <command> [arguments] [options]
 
 psmc-rs: the fast psmc command line (Rust). It reads and writes the same store
-as psmc, with the same output and exit codes. For export, import, init, schema
-and revision use psmc.
+as psmc, with the same output and exit codes, and keeps the store's mirror file
+(config.json) in sync as psmc does. For export, import, init, schema, revision,
+status, snapshot and doctor use psmc.
 
 Commands:
 {}
@@ -926,6 +940,12 @@ fn run(cli: Cli, o: &mut Out<'_>) -> Result<i32, PsmcError> {
                 o.line(&l);
             }
             Ok(0)
+        }
+        Cmd::Watch { args, since } => {
+            let a = positional(&args, "watch")?;
+            let since = int_option(since.as_deref(), "since", 0, "Give a revision from `psmc history` or `psmc revision`, e.g. --since 41.")?;
+            let store = open_store(&ctx)?;
+            watch::run(&store, a[0].as_deref(), since, ctx.json, o.out, o.err, &inline_value)
         }
         Cmd::Undo { args, force } => {
             let a = positional(&args, "undo")?;
