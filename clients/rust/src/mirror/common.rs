@@ -100,6 +100,21 @@ pub fn skip_blanks(text: &str, mut at: usize) -> usize {
     at
 }
 
+/// `[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?`
+pub fn is_float_text(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mant, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    let mant_ok = match mant.split_once('.') {
+        None => digits(mant),
+        Some((a, b)) => (digits(a) && (b.is_empty() || digits(b))) || (a.is_empty() && digits(b)),
+    };
+    mant_ok && exp.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
+}
+
 // ── errors ───────────────────────────────────────────────────────────────
 
 /// PSMC_PARSE at `offset`: the message says what, the hint how to fix it.

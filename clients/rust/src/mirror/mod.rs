@@ -28,6 +28,7 @@ mod json;
 mod toml;
 mod toml_check;
 mod yaml;
+mod yaml_parse;
 
 use crate::errors::{PsmcError, Result};
 use crate::json::Value;

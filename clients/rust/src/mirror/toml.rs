@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use super::common::{
-    at_entry, check_duplicates, check_key, check_value, depth_error, duplicate_error, holds_null, insert_lines, parse_error, read_header,
+    at_entry, check_duplicates, is_float_text, check_key, check_value, depth_error, duplicate_error, holds_null, insert_lines, parse_error, read_header,
     remove_lines, Entry, Layout,
 };
 use super::toml_check::check_toml;
@@ -135,21 +135,6 @@ fn is_date_start(tok: &str) -> bool {
 fn is_int_text(s: &str) -> bool {
     let d = s.strip_prefix(['+', '-']).unwrap_or(s);
     !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?`
-fn is_float_text(s: &str) -> bool {
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let (mant, exp) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
-    let mant_ok = match mant.split_once('.') {
-        None => digits(mant),
-        Some((a, b)) => (digits(a) && (b.is_empty() || digits(b))) || (a.is_empty() && digits(b)),
-    };
-    mant_ok && exp.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
 }
 
 impl<'a> Reader<'a> {
