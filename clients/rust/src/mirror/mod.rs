@@ -25,10 +25,14 @@
 
 mod common;
 mod json;
+mod jsonc_syntax;
 mod toml;
 mod toml_check;
+mod toml_scalars;
 mod yaml;
+mod yaml_flow;
 mod yaml_parse;
+mod yaml_scalars;
 
 use crate::errors::{PsmcError, Result};
 use crate::json::Value;
