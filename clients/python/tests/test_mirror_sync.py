@@ -351,3 +351,27 @@ def _node():
     if node is None or not os.path.exists(os.path.join(ROOT, "dist", "src", "index.js")):
         return None
     return node
+
+
+def test_the_get_hot_path_keeps_the_freshness_bound_and_hands_out_copies(tmp_path):
+    with open_(tmp_path, freshness_ms=5) as s:
+        s.set("a", 1)
+        s.set("o", {"x": [1]})
+        assert s.get("a") == 1 and s._fast is not None
+        code = "import psmc\nwith psmc.open_store(dir=%r, env={}) as s: s.set('a', 2)\n" % str(tmp_path)
+        subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=SRC), check=True)
+        time.sleep(0.02)
+        assert s.get("a") == 2
+        o = s.get("o")
+        o["x"].append(2)
+        assert s.get("o") == {"x": [1]}
+    with open_(tmp_path, env={"PSMC_A": "7"}) as s:
+        assert s._fast is None and s.get("a") == 7  # an env value: no hot path
+    with open_(tmp_path, overrides={"a": 9}) as s:
+        assert s.get("a") == 9
+    s = open_(tmp_path)
+    s.get("a")
+    s.close()
+    with pytest.raises(PsmcError) as e:
+        s.get("a")
+    assert e.value.code == "PSMC_CLOSED"

@@ -68,6 +68,8 @@ class SharedStore(object):
         self.refs = 0
         self.storage = SqliteStorage(file, durability=durability, busy_timeout_ms=busy_timeout_ms)
         self._cache = {}
+        #: The hot path's view of _cache: key -> value of present keys only (Store.get reads it).
+        self._values = {}
         try:
             self._data_version = self.storage.data_version()
             self._known_revision = self.storage.read_state().revision
@@ -109,6 +111,7 @@ class SharedStore(object):
         keys = self.storage.keys_changed_since(self._known_revision, EVICT_LIMIT)
         if len(keys) > EVICT_LIMIT or revision < self._known_revision:
             self._cache.clear()
+            self._values.clear()
             self._drop_schema()
         else:
             for k in keys:
@@ -116,6 +119,7 @@ class SharedStore(object):
                     self._drop_schema()
                 else:
                     self._cache.pop(k, None)
+                    self._values.pop(k, None)
         self._known_revision = revision
 
     def _drop_schema(self):
@@ -134,8 +138,15 @@ class SharedStore(object):
         if e is SharedStore._MISS:
             row = self.storage.read_row(key)
             e = None if row is None else to_entry(row)
-            self._cache[key] = e
+            self._remember(key, e)
         return e
+
+    def _remember(self, key, e):
+        self._cache[key] = e
+        if e is None:
+            self._values.pop(key, None)
+        else:
+            self._values[key] = e.value
 
     def schema(self):
         """The compiled schema stored in this database (cached), or None."""
@@ -225,9 +236,10 @@ class SharedStore(object):
         if len(result.rows) > 256:
             for key in result.rows:
                 self._cache.pop(key, None)
+                self._values.pop(key, None)
         else:
             for key, row in result.rows.items():
-                self._cache[key] = None if row is None else to_entry(row)
+                self._remember(key, None if row is None else to_entry(row))
         if any(r.op == "schema" for r in result.records):
             self._drop_schema()
 

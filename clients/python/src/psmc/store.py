@@ -4,6 +4,7 @@ platform paths and the environment. ``get()`` and ``set()`` never start threads,
 timers or watchers; the database is created by the first write, never by a read.
 """
 import os
+from time import monotonic as _monotonic
 
 from .env import coerce_env, env_name, is_reserved_env_name, prefix_from_app, snapshot_env
 from .errors import PsmcError
@@ -240,6 +241,7 @@ class Store(SyncMethods):
     ):
         self._closed = False
         self._slots = []
+        self._fast = None
         self._watchers = []
         self._mirror = bool(mirror)
         app = "psmc" if app is None else app
@@ -260,6 +262,7 @@ class Store(SyncMethods):
         if not isinstance(freshness_ms, (int, float)) or not 0 <= freshness_ms <= 10000:
             raise ValueError("freshness_ms must be between 0 and 10000")
         self._freshness_ms = freshness_ms
+        self._fresh_s = freshness_ms / 1000.0
         self._clock = clock
         self._read_only = bool(read_only)
         if durability not in ("full", "normal"):
@@ -341,6 +344,12 @@ class Store(SyncMethods):
             slot.shared = acquire_shared(slot.dir, slot.file, self._durability, self._busy_timeout_ms)
             if self._mirror and not self._read_only:
                 slot.shared.enable_mirror(self._wall())
+            self._set_fast()
+
+    def _set_fast(self):
+        """get()'s hot path applies to a handle on one store with no override and no env value."""
+        one = len(self._slots) == 1 and not self._overrides and not self._env_vars and not self._closed
+        self._fast = self._slots[0].shared if one else None
 
     def _write_shared(self):
         self._ensure_open()
@@ -356,6 +365,7 @@ class Store(SyncMethods):
             slot.shared = acquire_shared(slot.dir, slot.file, self._durability, self._busy_timeout_ms)
             if self._mirror:
                 slot.shared.enable_mirror(self._wall())
+            self._set_fast()
         return slot.shared
 
     def _ensure_open(self):
@@ -414,6 +424,16 @@ class Store(SyncMethods):
         PSMC_KEY_RESERVED for an illegal key and PSMC_ENV_COERCE when the key's environment
         variable does not parse.
         """
+        # The hot path (one store, no overrides, no env values for this handle): within the
+        # freshness bound of the last check, a cached present value is returned at once.
+        shared = self._fast
+        if shared is not None and _monotonic() - shared._last_check < self._fresh_s:
+            v = shared._values.get(key, _MISS)
+            if v is not _MISS:
+                return deep_copy(v) if v.__class__ is dict or v.__class__ is list else v
+        return self._get(key, default)
+
+    def _get(self, key, default):
         self._ensure_open()
         if self._overrides:
             o = self._overrides.get(key, _MISS)
@@ -802,6 +822,7 @@ class Store(SyncMethods):
             w.close()
         self._watchers = []
         self._closed = True
+        self._fast = None
         for s in self._slots:
             if s.shared is not None:
                 release_shared(s.shared)

@@ -43,7 +43,7 @@ SETTLE_MS = 30
 #: An empty file is an editor mid-save; after this long it counts as deleted and is regenerated.
 EMPTY_GRACE_MS = 2000
 #: At most one export per this interval while commits keep coming (see the module comment).
-EXPORT_INTERVAL_MS = 50
+EXPORT_INTERVAL_MS = 100
 
 META_FORMAT = "mirror.format"
 META_REVISION = "mirror.revision"
