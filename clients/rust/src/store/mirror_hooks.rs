@@ -5,8 +5,9 @@
 //!   when the file changed or the database moved past it;
 //! - before every write: a stat; a hand edit saved since the last look is imported first, so
 //!   the write merges with it;
-//! - after every commit: an export (coalesced: at most one per 50 ms per handle; a deferred
-//!   export is flushed by the next write or read check, `flush_mirror`, `close` and drop);
+//! - after every commit: an export, coalesced — at most one per 50 ms per handle: a commit
+//!   within 50 ms of the last export defers it to the first commit, write or read check after
+//!   the interval, or to `flush_mirror`, `close` or drop (a burst gives one rewrite);
 //! - on reads, at most every 50 ms: a stat, and an import when the file changed
 //!   (§mirror.detect: a read may be up to that late in seeing a hand edit).
 //!
@@ -62,7 +63,7 @@ impl Store {
 
     pub(super) fn mirror_before_write(&self, storage: &Storage) {
         self.with_mirror(storage, |m, host| {
-            if m.changed_on_disk() || m.has_pending_export() {
+            if m.changed_on_disk() || m.export_due() {
                 let r = m.sync(host).map(|_| ());
                 Self::keep(m, r);
             }
@@ -90,7 +91,7 @@ impl Store {
         self.last_mirror_check.set(Some(Instant::now()));
         let Some(storage) = self.slots[self.write].storage.get() else { return };
         self.with_mirror(storage, |m, host| {
-            if m.changed_on_disk() || m.has_pending_export() {
+            if m.changed_on_disk() || m.export_due() {
                 let r = m.sync(host).map(|_| ());
                 Self::keep(m, r);
             }

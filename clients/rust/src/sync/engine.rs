@@ -401,6 +401,11 @@ impl MirrorSync {
         self.pending
     }
 
+    /// True when a deferred export is pending and the coalescing interval has passed.
+    pub fn export_due(&self) -> bool {
+        self.pending && self.last_export.is_none_or(|t| t.elapsed().as_millis() >= EXPORT_INTERVAL_MS as u128)
+    }
+
     /// Called after a commit: exports now, or — when this handle exported less than
     /// [`EXPORT_INTERVAL_MS`] ago — marks the export pending (flushed by the next write, the
     /// next read check, [`MirrorSync::flush`], and the handle's close or drop).
