@@ -140,10 +140,13 @@ export class ChangeFeed {
               `retry: 1000\n\nevent: hello\ndata: ${JSON.stringify({ since: cursor.revision, revision: position })}\n\n`,
             ),
           );
-          controller.enqueue(encoder.encode(`event: status\ndata: ${this.#options.status().json}\n\n`));
+          const status = this.#options.status();
+          // The first client's status is the base that later status events are compared with.
+          if (this.#clients.size === 0) this.#lastStatusKey = status.key;
+          controller.enqueue(encoder.encode(`event: status\ndata: ${status.json}\n\n`));
           // Catch up from history, synchronously: the Watcher cannot deliver in between.
-          let from = cursor.revision;
-          if (from < position && cursor.seq !== Infinity) from = cursor.revision - 1; // the partly sent revision again
+          // A cursor inside a revision reads that revision again (its rest passes the cursor check).
+          let from = cursor.seq === Infinity ? cursor.revision : cursor.revision - 1;
           while (from < position) {
             const upto = Math.min(position, from + 1000);
             const records = this.#store
@@ -217,10 +220,6 @@ export class ChangeFeed {
       s = this.#options.status();
     } catch (e) {
       this.#options.log(`psmc serve: reading the status: ${(e as Error).message}`);
-      return;
-    }
-    if (this.#lastStatusKey === undefined) {
-      this.#lastStatusKey = s.key;
       return;
     }
     if (s.key === this.#lastStatusKey) return;
