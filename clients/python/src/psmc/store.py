@@ -2,6 +2,10 @@
 TypeScript: src/store/store.ts). It wires the pure core to the SQLite adapter, the
 platform paths and the environment. ``get()`` and ``set()`` never start threads,
 timers or watchers; the database is created by the first write, never by a read.
+
+The Store's methods live in one module per idea: layering and reads here, ``explain()`` in
+:mod:`psmc.store_explain`, writes and the export document in :mod:`psmc.store_writes`, the mirror,
+``imports/`` and watching in :mod:`psmc.store_sync`; result types in :mod:`psmc.resolved`.
 """
 import os
 from time import monotonic as _monotonic
@@ -19,29 +23,15 @@ from .paths import (
     find_project_store,
     user_store_dir,
 )
+from .resolved import MISSING, Explanation, LayerCandidate, Resolved, _copy_out  # noqa: F401 (re-exported)
 from .shared import SharedStore, acquire_shared, release_shared
+from .store_explain import ExplainMethods
 from .store_sync import SyncMethods
-from .value import assert_value, decode_stored, deep_copy, encode_value, js_quote, stringify
+from .store_writes import WriteMethods
+from .value import assert_value, decode_stored, deep_copy, encode_value
 
 
-class _Missing(object):
-    __slots__ = ()
-
-    def __repr__(self):
-        return "psmc.MISSING"
-
-    def __bool__(self):
-        return False
-
-
-#: Pass ``default=MISSING`` to :meth:`Store.get` to receive MISSING (instead of None) when no
-#: layer has the key, telling "absent" from a stored JSON null.
-MISSING = _Missing()
 _MISS = SharedStore._MISS
-
-
-def _copy_out(v):
-    return deep_copy(v) if isinstance(v, (dict, list)) else v
 
 
 def _layer_map(what, data):
@@ -54,83 +44,6 @@ def _layer_map(what, data):
         assert_key(k, "%s key" % what)
         out[k] = decode_stored(encode_value(v, k))
     return out
-
-
-class Resolved(object):
-    """The resolved value of a key and where it came from."""
-
-    __slots__ = ("key", "value", "found", "layer", "revision", "source", "updated_at")
-
-    def __init__(self, key, value, found, layer, revision, source, updated_at):
-        self.key = key
-        self.value = value
-        self.found = found
-        self.layer = layer
-        self.revision = revision
-        self.source = source
-        self.updated_at = updated_at
-
-    def to_json(self):
-        """As TypeScript's ``JSON.stringify`` shows it (members without a value left out)."""
-        out = {"key": self.key}
-        if self.found:
-            out["value"] = self.value
-        out["found"] = self.found
-        if self.layer is not None:
-            out["layer"] = self.layer
-        out["revision"] = self.revision
-        if self.source is not None:
-            out["source"] = self.source
-        if self.updated_at is not None:
-            out["updatedAt"] = self.updated_at
-        return out
-
-    def __repr__(self):
-        return "Resolved(%r, value=%r, layer=%r, revision=%r)" % (self.key, self.value, self.layer, self.revision)
-
-
-class LayerCandidate(object):
-    __slots__ = ("layer", "present", "value", "origin", "revision", "source", "updated_at", "error")
-
-    def __init__(self, layer, present, origin, value=None, revision=None, source=None, updated_at=None, error=None):
-        self.layer = layer
-        self.present = present
-        self.value = value
-        self.origin = origin
-        self.revision = revision
-        self.source = source
-        self.updated_at = updated_at
-        self.error = error  # {"code", "message", "hint"} when the layer has something unusable
-
-    def to_json(self):
-        out = {"layer": self.layer, "present": self.present}
-        if self.present:
-            out["value"] = self.value
-        out["origin"] = self.origin
-        if self.revision is not None:
-            out["revision"] = self.revision
-        if self.source is not None:
-            out["source"] = self.source
-        if self.updated_at is not None:
-            out["updatedAt"] = self.updated_at
-        if self.error is not None:
-            out["error"] = self.error
-        return out
-
-
-class Explanation(Resolved):
-    __slots__ = ("layers", "reason")
-
-    def __init__(self, key, value, found, layer, revision, source, updated_at, layers, reason):
-        Resolved.__init__(self, key, value, found, layer, revision, source, updated_at)
-        self.layers = layers
-        self.reason = reason
-
-    def to_json(self):
-        out = Resolved.to_json(self)
-        out["layers"] = [l.to_json() for l in self.layers]
-        out["reason"] = self.reason
-        return out
 
 
 class _Slot(object):
@@ -217,7 +130,7 @@ def open_store(
     )
 
 
-class Store(SyncMethods):
+class Store(ExplainMethods, WriteMethods, SyncMethods):
     """A handle on a layered store. Use as a context manager, or call :meth:`close`."""
 
     def __init__(
@@ -496,95 +409,6 @@ class Store(SyncMethods):
                 raise self._env(key).error
         return Resolved(e.key, e.value, e.found, e.layer, e.revision, e.source, e.updated_at)
 
-    def explain(self, key, default=MISSING):
-        """Every layer's candidate for ``key``, which one won, and why. Never raises for a bad
-        environment variable: it is reported as that layer's error."""
-        self._ensure_open()
-        assert_key(key)
-        layers = []
-        o = self._overrides.get(key, _MISS)
-        layers.append(
-            LayerCandidate("override", False, "process override")
-            if o is _MISS
-            else LayerCandidate("override", True, "process override", value=_copy_out(o))
-        )
-        if self._env_prefix is False:
-            layers.append(LayerCandidate("env", False, "environment layer turned off"))
-        else:
-            variable = env_name(self._env_prefix, key)
-            if is_reserved_env_name(self._env_prefix, variable):
-                layers.append(LayerCandidate("env", False, "%s (reserved by psmc, not read as a value)" % variable))
-            else:
-                e = self._env(key)
-                if e is None:
-                    layers.append(LayerCandidate("env", False, variable))
-                elif e.error is not None:
-                    layers.append(
-                        LayerCandidate(
-                            "env",
-                            False,
-                            variable,
-                            error={"code": e.error.code, "message": e.error.message, "hint": e.error.hint},
-                        )
-                    )
-                else:
-                    layers.append(LayerCandidate("env", True, variable, value=_copy_out(e.value), source="env:" + variable))
-        for layer in ("project", "user"):
-            slot = next((s for s in self._slots if s.layer == layer), None)
-            if slot is None:
-                layers.append(LayerCandidate(layer, False, "no project store" if layer == "project" else "no user store"))
-                continue
-            entry = self._from_slot(slot, key)
-            if entry is None:
-                layers.append(LayerCandidate(layer, False, slot.dir))
-            else:
-                layers.append(
-                    LayerCandidate(
-                        layer,
-                        True,
-                        slot.dir,
-                        value=_copy_out(entry.value),
-                        revision=entry.revision,
-                        source=entry.source,
-                        updated_at=entry.updated_at,
-                    )
-                )
-        d = self._defaults.get(key, _MISS)
-        schema = self._schema() if d is _MISS else None
-        if d is not _MISS:
-            layers.append(LayerCandidate("default", True, "shipped default", value=_copy_out(d)))
-        elif schema is not None and schema.has_default(key):
-            layers.append(LayerCandidate("default", True, "schema default", value=_copy_out(schema.default_for(key))))
-        else:
-            layers.append(LayerCandidate("default", False, "no default"))
-        if default is MISSING:
-            layers.append(LayerCandidate("caller", False, "no caller's default"))
-        else:
-            layers.append(LayerCandidate("caller", True, "caller's default", value=deep_copy(assert_value(default, key))))
-
-        # A bad env value fails the read unless an override (the only higher layer) wins anyway.
-        override = layers[0] if layers[0].present else None
-        env_error = None if override is not None else next(l for l in layers if l.layer == "env").error
-        winner = None if env_error is not None else next((l for l in layers if l.present), None)
-        from .layers import explain_reason
-
-        reason = explain_reason(key, layers)
-        if env_error is not None:
-            reason = "%s A read of this key fails until it is fixed. %s" % (env_error["message"], env_error["hint"])
-        if winner is None:
-            return Explanation(key, None, False, "env" if env_error is not None else None, 0, None, None, layers, reason)
-        return Explanation(
-            key,
-            winner.value,
-            True,
-            winner.layer,
-            winner.revision if winner.revision is not None else 0,
-            winner.source if winner.source is not None else winner.origin,
-            winner.updated_at,
-            layers,
-            reason,
-        )
-
     def list(self, prefix=None):
         """The resolved value of every known key under ``prefix`` (all keys when omitted), sorted."""
         self._ensure_open()
@@ -616,99 +440,6 @@ class Store(SyncMethods):
     def all(self, prefix=None):
         """:meth:`list` as a plain dict of key -> value."""
         return {r.key: r.value for r in self.list(prefix)}
-
-    # -- writes --------------------------------------------------------------
-
-    def set(self, key, value, expect_revision=None, source=None):
-        """Sets ``key`` in the write store (the project store when open, else the user store).
-
-        With ``expect_revision``, raises PSMC_CONFLICT unless the key is still at that revision
-        (0: the key must not exist). Returns a :class:`psmc.change.Commit`.
-        """
-        from .engine import prepare_changes
-
-        return self._commit(prepare_changes([{"op": "set", "key": key, "value": value, "expect_revision": expect_revision}]), source)
-
-    def delete(self, key, expect_revision=None, source=None):
-        """Deletes ``key`` from the write store (recorded). Deleting an absent key changes nothing."""
-        from .engine import prepare_changes
-
-        return self._commit(prepare_changes([{"op": "delete", "key": key, "expect_revision": expect_revision}]), source)
-
-    def batch(self, changes, source=None):
-        """Applies several changes in one transaction: all or none, one revision.
-
-        ``changes``: dicts ``{"op": "set", "key", "value", "expect_revision"?}`` /
-        ``{"op": "delete", "key", "expect_revision"?}``.
-        """
-        if isinstance(changes, (str, bytes, dict)):
-            raise TypeError("batch() takes a list of changes")
-        from .engine import prepare_changes
-
-        return self._commit(prepare_changes(changes), source)
-
-    def _wall(self):
-        if self._clock is None:
-            from .clock import system_clock
-
-            self._clock = system_clock
-        return self._clock
-
-    def _commit(self, prepared, source, note=None):
-        from .engine import commit_changes, to_commit
-
-        src = assert_source(self._source if source is None else source)
-        self._ensure_open()
-        self._try_attach(self._write)
-        if self._write.shared is None:
-            # The store does not exist yet: every key is absent. Refuse what would fail before creating it.
-            for c in prepared:
-                if c.expect_revision is not None and c.expect_revision != 0:
-                    raise PsmcError(
-                        "PSMC_CONFLICT",
-                        "The key %s does not exist (the store is empty), but the write expected revision %d."
-                        % (js_quote(c.key), c.expect_revision),
-                        "Someone else changed it first. Read the current value, merge your change into it, and retry "
-                        "with its revision.",
-                        {"key": c.key, "expectedRevision": c.expect_revision, "currentRevision": 0},
-                    )
-        shared = self._write_shared()
-        shared.before_write()
-        clock = self._wall()
-        result = shared.storage.write(
-            lambda tx: commit_changes(tx, prepared, clock(), src, shared.schema_in, note)
-        )
-        shared.apply_commit(result)
-        return to_commit(result)
-
-    def undo(self, revision=None, force=False, source=None):
-        """Reverts one revision (the newest by default) as a new change. Raises PSMC_CONFLICT
-        when a key it touched changed again since, unless ``force``."""
-        from .engine import commit_changes, commit_schema, plan_undo, to_commit
-
-        src = assert_source(self._source if source is None else source)
-        self._ensure_open()
-        self._try_attach(self._write)
-        if self._write.shared is None and not self._read_only:
-            raise PsmcError(
-                "PSMC_NOTHING_TO_UNDO",
-                "The store at %s has no changes to undo (it does not exist yet)." % self._write.dir,
-                "Nothing was ever written to this store.",
-            )
-        shared = self._write_shared()
-        clock = self._wall()
-
-        def run(tx):
-            plan = plan_undo(tx, revision, bool(force))
-            note = "undo of revision %d" % plan.revision
-            if plan.schema is not None:
-                doc = plan.schema[0]
-                return commit_schema(tx, doc, clock(), src, lambda rows: _check_rows(doc, rows), note)
-            return commit_changes(tx, plan.changes, clock(), src, shared.schema_in, note)
-
-        result = shared.storage.write(run)
-        shared.apply_commit(result)
-        return to_commit(result)
 
     def history(self, key=None, prefix=False, since_revision=None, until_revision=None, limit=None):
         """Recorded changes of the write store, newest first; of one key (or keys under it with
@@ -747,63 +478,6 @@ class Store(SyncMethods):
         stored = None if shared is None else shared.storage.read_schema()
         return None if stored is None else decode_stored(stored.doc)
 
-    def set_schema(self, doc, source=None):
-        """Replaces the write store's schema (None removes it), recorded as ``@schema``. Raises
-        PSMC_SCHEMA_INVALID for a bad document, PSMC_SCHEMA_VIOLATION when a stored value fails it."""
-        from .engine import commit_schema, to_commit
-        from .schema import parse_schema_document
-
-        src = assert_source(self._source if source is None else source)
-        text = None if doc is None else stringify(parse_schema_document(doc))
-        shared = self._write_shared()
-        clock = self._wall()
-        result = shared.storage.write(lambda tx: commit_schema(tx, text, clock(), src, lambda rows: _check_rows(text, rows)))
-        shared.apply_commit(result)
-        return to_commit(result)
-
-    def export_data(self):
-        """The write store's keys with metadata (§export), read in one consistent transaction."""
-        self._ensure_open()
-        self._try_attach(self._write)
-        shared = self._write.shared
-        entries = {}
-        if shared is None:
-            return {"format": "psmc-export", "version": 1, "revision": 0, "entries": entries}
-        state, rows, schema = shared.storage.read_all()
-        for r in rows:
-            entries[r.key] = {
-                "value": decode_stored(r.value),
-                "type": r.type,
-                "revision": r.revision,
-                "updatedAt": r.updated_at,
-                "source": r.source,
-            }
-        out = {"format": "psmc-export", "version": 1, "revision": state.revision, "entries": entries}
-        if schema is not None:
-            out["schema"] = decode_stored(schema.doc)
-        return out
-
-    def import_data(self, doc, replace=False, source=None, file=None):
-        """Merges an export document (or a flat dict of key -> value) into the write store as one
-        batch; with ``replace``, keys absent from the document are deleted. The source defaults to
-        ``import:<file name>`` when ``file`` is given."""
-        from .engine import prepare_changes
-        from .export import parse_export
-
-        self._ensure_open()
-        values = parse_export(doc, file)
-        changes = [{"op": "set", "key": k, "value": v} for k, v in values.items()]
-        if replace:
-            self._try_attach(self._write)
-            shared = self._write.shared
-            if shared is not None:
-                for row in shared.storage.list_rows(""):
-                    if row.key not in values:
-                        changes.append({"op": "delete", "key": row.key})
-        if source is None and file is not None:
-            source = "import:%s" % os.path.basename(file)
-        return self._commit(prepare_changes(changes), source)
-
     def check_integrity(self):
         """Checks every open database; returns the problems found (empty when healthy)."""
         self._ensure_open()
@@ -840,11 +514,3 @@ class Store(SyncMethods):
         return self._closed
 
 
-def _check_rows(doc_text, rows):
-    if doc_text is None:
-        return
-    from .schema import CompiledSchema, parse_schema_document
-
-    schema = CompiledSchema(parse_schema_document(decode_stored(doc_text)), parsed=True)
-    for r in rows:
-        schema.validate(r.key, decode_stored(r.value))

@@ -280,7 +280,7 @@ def parse_import_text(text, fmt):
 
 
 def _locate_key(text, key):
-    from .engine import locate_key
+    from .hand_edit import locate_key
 
     return locate_key(text, key, ('"%s"' % key, "'%s'" % key, "%s:" % key, "%s =" % key, "%s=" % key))
 
