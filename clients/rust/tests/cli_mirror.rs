@@ -1,3 +1,4 @@
+#![cfg(unix)] // watch is stopped with libc::kill.
 //! `psmc-rs` and the mirror protocol: its writes import a pending hand edit first and export
 //! after, like `psmc`; `psmc-rs watch` prints every change (a hand edit too) in order and stops
 //! cleanly on SIGTERM.

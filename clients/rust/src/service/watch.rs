@@ -94,6 +94,9 @@ impl Watched {
             Ok(r) => {
                 self.failures = 0;
                 self.not_before = r.retry_in_ms.map(|ms| Instant::now() + Duration::from_millis(ms.max(1) as u64));
+                if let Some(ms) = r.retry_in_ms {
+                    log.debug(Some(&self.label), "retry", &format!("the mirror file is being saved; looking again in {} ms", ms), &[]);
+                }
                 // A refused edit: this sync's, or (waiting) the one recorded before.
                 let pending = match (&r.error, r.waiting) {
                     (Some(e), _) => Some(e.clone()),
@@ -116,7 +119,8 @@ impl Watched {
                     return;
                 }
                 if r.waiting {
-                    return; // the mirror is off
+                    log.debug(Some(&self.label), "waiting", "nothing to sync (the mirror is off)", &[]);
+                    return;
                 }
                 if self.refused.take().is_some() {
                     log.info(Some(&self.label), "fixed", "the mirror file is valid again", &[]);

@@ -118,8 +118,19 @@ pub fn commit_temp(tmp: &Path, target: &Path) -> Result<()> {
     sync_dir(target.parent().unwrap_or(Path::new(".")))
 }
 
-/// Replaces `target` with `bytes` atomically (see the module comment).
-pub fn write_file_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
+/// The metadata of a written temp file, taken before the rename: the file's size and mtime once
+/// renamed (a rename changes neither). Recording these — not a stat taken after the rename —
+/// means a hand save that lands between the rename and the record is still seen as a change.
+pub fn temp_metadata(tmp: &Path) -> Result<fs::Metadata> {
+    fs::metadata(tmp).map_err(|e| {
+        remove_quietly(tmp);
+        io_error(&e, tmp)
+    })
+}
+
+/// Replaces `target` with `bytes` atomically (see the module comment); returns the metadata of
+/// the new file as written ([`temp_metadata`]).
+pub fn write_file_atomic(target: &Path, bytes: &[u8]) -> Result<fs::Metadata> {
     let tmp = match write_temp_io(target, bytes) {
         Ok(t) => t,
         Err(first) => {
@@ -131,7 +142,9 @@ pub fn write_file_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
             write_temp(target, bytes)?
         }
     };
-    commit_temp(&tmp, target)
+    let meta = temp_metadata(&tmp)?;
+    commit_temp(&tmp, target)?;
+    Ok(meta)
 }
 
 /// Removes temp files of the mirror (`.config.*.psmc-tmp-*`) left by writers killed mid-export,

@@ -40,7 +40,7 @@ use crate::schema::CompiledSchema;
 use crate::storage::{Storage, StoredChange, StoredRow, WriteTx};
 use crate::value::{decode_stored, encode_value, values_equal};
 
-use super::atomic::{commit_temp, discard_temp, sweep_temps, write_file_atomic, write_temp};
+use super::atomic::{commit_temp, discard_temp, sweep_temps, temp_metadata, write_file_atomic, write_temp};
 
 /// A file modified less than this long ago may still be being written: wait before importing.
 pub const SETTLE_MS: i64 = 30;
@@ -240,19 +240,21 @@ enum Known {
     Stat(FileStat),
 }
 
+fn file_stat(m: &fs::Metadata) -> FileStat {
+    let mtime_ms = m
+        .modified()
+        .ok()
+        .map(|t| match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_millis() as i64,
+            Err(e) => -(e.duration().as_millis() as i64) - 1,
+        })
+        .unwrap_or(0);
+    FileStat { size: m.len(), mtime_ms }
+}
+
 fn stat_of(file: &Path) -> Result<Option<FileStat>> {
     match fs::metadata(file) {
-        Ok(m) => {
-            let mtime_ms = m
-                .modified()
-                .ok()
-                .map(|t| match t.duration_since(UNIX_EPOCH) {
-                    Ok(d) => d.as_millis() as i64,
-                    Err(e) => -(e.duration().as_millis() as i64) - 1,
-                })
-                .unwrap_or(0);
-            Ok(Some(FileStat { size: m.len(), mtime_ms }))
-        }
+        Ok(m) => Ok(Some(file_stat(&m))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_error(&e, file)),
     }
@@ -628,8 +630,8 @@ impl MirrorSync {
         let conflicts = merge.conflicts.len();
         if !fix.is_empty() {
             let next = mirror::update(format, text, &fix)?;
-            write_file_atomic(&self.file(), next.as_bytes())?;
-            self.record_written(tx, host, &next, revision)?;
+            let written = write_file_atomic(&self.file(), next.as_bytes())?;
+            self.record_written(tx, host, &next, revision, file_stat(&written))?;
         } else {
             tx.write_meta(meta::REVISION, Some(&revision.to_string()))?;
             tx.write_meta(meta::HASH, Some(hash))?;
@@ -647,11 +649,9 @@ impl MirrorSync {
         Ok(())
     }
 
-    fn record_written(&mut self, tx: &WriteTx<'_>, host: &SyncHost<'_>, text: &str, revision: i64) -> Result<()> {
-        let file = self.file();
-        let st = stat_of(&file)?.ok_or_else(|| {
-            PsmcError::new(ErrorCode::Io, format!("{} vanished right after it was written.", file.display()), "Check what else writes to the store directory.")
-        })?;
+    /// Records a file this engine wrote: `st` is the stat of the written temp file (see
+    /// [`temp_metadata`]), so a save made right after the rename is still noticed.
+    fn record_written(&mut self, tx: &WriteTx<'_>, host: &SyncHost<'_>, text: &str, revision: i64, st: FileStat) -> Result<()> {
         tx.write_meta(meta::REVISION, Some(&revision.to_string()))?;
         tx.write_meta(meta::HASH, Some(&sha256_hex(text.as_bytes())))?;
         tx.write_meta(meta::EXPORTED_AT, Some(&now_iso(host.clock)))?;
@@ -672,8 +672,8 @@ impl MirrorSync {
 
     fn export_full(&mut self, tx: &WriteTx<'_>, host: &SyncHost<'_>, revision: i64) -> Result<()> {
         let text = self.render_full(tx)?;
-        write_file_atomic(&self.file(), text.as_bytes())?;
-        self.record_written(tx, host, &text, revision)
+        let written = write_file_atomic(&self.file(), text.as_bytes())?;
+        self.record_written(tx, host, &text, revision, file_stat(&written))
     }
 
     /// The file with `changes` applied (§mirror.update). A file that is exactly canonical has
@@ -749,13 +749,14 @@ impl MirrorSync {
                 }
             };
             let tmp = write_temp(&file, text.as_bytes())?;
+            let written = file_stat(&temp_metadata(&tmp)?);
             // A hand save between our read and now must not be overwritten: look again.
             if stat_of(&file)? != Some(before) {
                 discard_temp(&tmp);
                 return Ok(false);
             }
             commit_temp(&tmp, &file)?;
-            self.record_written(tx, host, &text, revision)?;
+            self.record_written(tx, host, &text, revision, written)?;
             Ok(true)
         })
     }
