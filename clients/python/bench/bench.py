@@ -6,7 +6,8 @@ saves JSON to bench/results/python-latest.json (and a dated copy) at the reposit
 - warm-handle durable ``set`` throughput (synchronous=FULL, mirror on: exports coalesced), and
   with the mirror off;
 - ``python -m psmc get KEY`` cold start against ``python3 -c pass`` (medians of N runs);
-- each compared with the TypeScript figures in bench/results/latest.json when present.
+- each compared with the same loops run now through the TypeScript library (same machine load), or
+  else with the TypeScript figures in bench/results/latest.json.
 
 Run: ``python3 clients/python/bench/bench.py [--quick]``.
 """
@@ -138,6 +139,46 @@ def bench_cold(runs, bytecode=True):
         shutil.rmtree(cache, ignore_errors=True)
 
 
+TS_SIDE_BY_SIDE = r"""
+const { openStore } = await import(process.argv[1]);
+const { mkdtempSync, rmSync } = await import('node:fs');
+const { tmpdir } = await import('node:os');
+const { join } = await import('node:path');
+const getOps = Number(process.argv[2]), setOps = Number(process.argv[3]);
+const dir = mkdtempSync(join(tmpdir(), 'psmc-tsbench-'));
+const s = openStore({ dir, env: {} });
+for (let i = 0; i < 10; i++) s.set('k' + i, i);
+const names = Array.from({ length: 10 }, (_, i) => 'k' + i);
+for (const k of names) s.get(k);
+let best = Infinity;
+for (let r = 0; r < 3; r++) {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < getOps / 10; i++) for (const k of names) s.get(k);
+  best = Math.min(best, Number(process.hrtime.bigint() - t0) / getOps);
+}
+const t1 = process.hrtime.bigint();
+for (let i = 0; i < setOps; i++) s.set('k' + (i % 10), i + 1000000);
+const setUs = Number(process.hrtime.bigint() - t1) / setOps / 1000;
+s.close();
+rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify({ getNsPerOp: best, setUsPerOp: setUs }));
+"""
+
+
+def ts_side_by_side(get_ops, set_ops):
+    """The same warm get and durable set loops through the TypeScript library, run now (same machine
+    load) for a fair ratio; None without node or the build."""
+    node = shutil.which("node")
+    index = os.path.join(ROOT, "dist", "src", "index.js")
+    if node is None or not os.path.exists(index):
+        return None
+    r = subprocess.run([node, "--input-type=module", "-e", TS_SIDE_BY_SIDE, "file://" + index, str(get_ops), str(set_ops)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"error": r.stderr[-500:]}
+    return json.loads(r.stdout)
+
+
 def ts_reference():
     try:
         with open(os.path.join(RESULTS, "latest.json")) as f:
@@ -162,10 +203,15 @@ def main():
     cold = bench_cold(10 if QUICK else 30)
     cold_src = bench_cold(5 if QUICK else 15, bytecode=False)
     ref = ts_reference()
+    side = ts_side_by_side(2000000 if not QUICK else 500000, set_ops)
 
     rows = []
-    ts_get = ref and ref["getOpsPerSec10"]
-    ts_set_us = ref and ref["setUsPerOpFull10"]
+    if side is not None and "getNsPerOp" in side:
+        ts_get = 1e9 / side["getNsPerOp"]  # measured now, under the same load
+        ts_set_us = side["setUsPerOp"]
+    else:
+        ts_get = ref and ref["getOpsPerSec10"]
+        ts_set_us = ref and ref["setUsPerOpFull10"]
     for g in gets:
         ops_s = 1e9 / g["nsPerOp"]
         share = None if not ts_get else ops_s / ts_get
@@ -221,7 +267,8 @@ def main():
         "machine": {"python": platform.python_version(), "implementation": platform.python_implementation(),
                     "sqlite": sqlite3.sqlite_version, "platform": platform.platform(), "cores": os.cpu_count(),
                     "loadAverage": list(os.getloadavg()) if hasattr(os, "getloadavg") else None},
-        "quick": QUICK, "get": gets, "set": sets, "coldStart": cold, "coldStartNoBytecode": cold_src, "typescript": ref, "rows": rows,
+        "quick": QUICK, "get": gets, "set": sets, "coldStart": cold, "coldStartNoBytecode": cold_src, "typescript": ref,
+        "typescriptSideBySide": side, "rows": rows,
         "seconds": time.time() - started,
     }
     os.makedirs(RESULTS, exist_ok=True)
