@@ -25,20 +25,21 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Instant, UNIX_EPOCH};
+use std::time::Instant;
 
-use sha2::{Digest, Sha256};
 
 use crate::clock::{format_hlc, iso_time, next_hlc, parse_hlc, WallClock};
 use crate::engine::{commit_changes, CommitResult, PreparedChange, WriteContext};
 use crate::errors::{ErrorCode, PsmcError, Result};
-use crate::json::{self, Object, Value};
+use crate::json::{self, Value};
 use crate::merge::{merge_mirror, OursEntry, Winner};
-use crate::mirror::{self, MirrorChange, MirrorFormat};
+use crate::mirror::{self, MirrorChange};
 use crate::paths::io_error;
 use crate::schema::CompiledSchema;
 use crate::storage::{Storage, StoredChange, StoredRow, WriteTx};
 use crate::value::{decode_stored, encode_value, values_equal};
+
+pub use super::state::{meta, MirrorError, MirrorSetting, MirrorState, MirrorStatus, SyncResult};
 
 use super::atomic::{commit_temp, discard_temp, sweep_temps, temp_metadata, write_file_atomic, write_temp};
 
@@ -51,175 +52,6 @@ pub const EXPORT_INTERVAL_MS: u64 = 50;
 /// Reads look at the mirror file (one stat) at most this often (§mirror.detect).
 pub const MIRROR_CHECK_MS: u64 = 50;
 
-/// The `meta` names of the mirror's bookkeeping (§mirror.bookkeeping).
-pub mod meta {
-    pub const FORMAT: &str = "mirror.format";
-    pub const REVISION: &str = "mirror.revision";
-    pub const HASH: &str = "mirror.hash";
-    pub const SIZE: &str = "mirror.size";
-    pub const MTIME: &str = "mirror.mtime";
-    pub const ERROR: &str = "mirror.error";
-    pub const ERROR_HASH: &str = "mirror.error_hash";
-    pub const EXPORTED_AT: &str = "mirror.exported_at";
-    pub const IMPORTED_AT: &str = "mirror.imported_at";
-    pub const ALL: [&str; 9] = [FORMAT, REVISION, HASH, SIZE, MTIME, ERROR, ERROR_HASH, EXPORTED_AT, IMPORTED_AT];
-}
-
-/// The store's mirror setting: a format, or `off`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MirrorSetting {
-    On(MirrorFormat),
-    Off,
-}
-
-impl MirrorSetting {
-    /// `json`, `toml`, `yaml` or `off`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MirrorSetting::On(f) => f.as_str(),
-            MirrorSetting::Off => "off",
-        }
-    }
-    /// The setting stored in `meta` (absent or unknown: `json`).
-    pub fn from_meta(v: Option<&str>) -> MirrorSetting {
-        match v {
-            Some("off") => MirrorSetting::Off,
-            Some("toml") => MirrorSetting::On(MirrorFormat::Toml),
-            Some("yaml") => MirrorSetting::On(MirrorFormat::Yaml),
-            _ => MirrorSetting::On(MirrorFormat::Json),
-        }
-    }
-    /// `json`, `toml`, `yaml` or `off`; `PSMC_USAGE` for anything else.
-    pub fn parse(name: &str) -> Result<MirrorSetting> {
-        if name == "off" {
-            return Ok(MirrorSetting::Off);
-        }
-        MirrorFormat::from_name(name).map(MirrorSetting::On)
-    }
-    fn format(self) -> MirrorFormat {
-        match self {
-            MirrorSetting::On(f) => f,
-            MirrorSetting::Off => MirrorFormat::Json,
-        }
-    }
-}
-
-/// A pending invalid hand edit, as recorded in `mirror.error` (the TypeScript `MirrorError`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct MirrorError {
-    pub code: String,
-    /// `<file>:<line>:<column>: what is wrong`.
-    pub message: String,
-    /// How to fix it.
-    pub hint: String,
-    pub file: String,
-    pub line: Option<i64>,
-    pub column: Option<i64>,
-    pub key: Option<String>,
-}
-
-impl MirrorError {
-    /// `{code, message, hint, file, line?, column?, key?}`, the stored form.
-    pub fn to_json(&self) -> Value {
-        let mut o = Object::new();
-        o.insert("code", Value::String(self.code.clone()));
-        o.insert("message", Value::String(self.message.clone()));
-        o.insert("hint", Value::String(self.hint.clone()));
-        o.insert("file", Value::String(self.file.clone()));
-        if let Some(l) = self.line {
-            o.insert("line", Value::Number(l as f64));
-        }
-        if let Some(c) = self.column {
-            o.insert("column", Value::Number(c as f64));
-        }
-        if let Some(k) = &self.key {
-            o.insert("key", Value::String(k.clone()));
-        }
-        Value::Object(o)
-    }
-    /// Reads the stored form back (None when it is not one).
-    pub fn from_json(v: &Value) -> Option<MirrorError> {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-        let n = |k: &str| v.get(k).and_then(Value::as_f64).map(|x| x as i64);
-        Some(MirrorError { code: s("code")?, message: s("message")?, hint: s("hint").unwrap_or_default(), file: s("file").unwrap_or_default(), line: n("line"), column: n("column"), key: s("key") })
-    }
-}
-
-/// Where the mirror stands (the TypeScript `MirrorState`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MirrorState {
-    InSync,
-    PendingExport,
-    InvalidEdit,
-    PendingImport,
-    Missing,
-    Off,
-}
-
-impl MirrorState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MirrorState::InSync => "in-sync",
-            MirrorState::PendingExport => "pending-export",
-            MirrorState::InvalidEdit => "invalid-edit",
-            MirrorState::PendingImport => "pending-import",
-            MirrorState::Missing => "missing",
-            MirrorState::Off => "off",
-        }
-    }
-}
-
-/// The mirror's state for `status`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MirrorStatus {
-    pub file: PathBuf,
-    pub format: MirrorSetting,
-    pub state: MirrorState,
-    /// The store revision the file reflects.
-    pub revision: i64,
-    pub exported_at: Option<String>,
-    pub imported_at: Option<String>,
-    /// The pending invalid hand edit, when there is one.
-    pub error: Option<MirrorError>,
-}
-
-impl MirrorStatus {
-    /// `{file, format, state, revision, exportedAt?, importedAt?, error?}` as `psmc status --json`.
-    pub fn to_json(&self) -> Value {
-        let mut o = Object::new();
-        o.insert("file", Value::String(self.file.display().to_string()));
-        o.insert("format", Value::String(self.format.as_str().into()));
-        o.insert("state", Value::String(self.state.as_str().into()));
-        o.insert("revision", Value::Number(self.revision as f64));
-        if let Some(t) = &self.exported_at {
-            o.insert("exportedAt", Value::String(t.clone()));
-        }
-        if let Some(t) = &self.imported_at {
-            o.insert("importedAt", Value::String(t.clone()));
-        }
-        if let Some(e) = &self.error {
-            o.insert("error", e.to_json());
-        }
-        Value::Object(o)
-    }
-}
-
-/// What one sync did.
-#[derive(Clone, Debug, Default)]
-pub struct SyncResult {
-    /// Nothing to do until the user fixes the file (or the mirror is off).
-    pub waiting: bool,
-    /// The commit that applied a hand edit, when one was imported.
-    pub imported: Option<CommitResult>,
-    /// The number of conflicts of that import.
-    pub conflicts: usize,
-    pub exported: bool,
-    /// The file is being written (or is empty): sync again after this many ms.
-    pub retry_in_ms: Option<i64>,
-    /// The hand edit that was refused (also recorded for status).
-    pub error: Option<MirrorError>,
-}
-
 /// What the engine needs from the store it mirrors.
 pub struct SyncHost<'a> {
     pub storage: &'a Storage,
@@ -228,85 +60,8 @@ pub struct SyncHost<'a> {
     pub schema_in: &'a dyn Fn(&WriteTx<'_>) -> Result<Option<Arc<CompiledSchema>>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileStat {
-    size: u64,
-    mtime_ms: i64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Known {
-    Missing,
-    Stat(FileStat),
-}
-
-fn file_stat(m: &fs::Metadata) -> FileStat {
-    let mtime_ms = m
-        .modified()
-        .ok()
-        .map(|t| match t.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_millis() as i64,
-            Err(e) => -(e.duration().as_millis() as i64) - 1,
-        })
-        .unwrap_or(0);
-    FileStat { size: m.len(), mtime_ms }
-}
-
-fn stat_of(file: &Path) -> Result<Option<FileStat>> {
-    match fs::metadata(file) {
-        Ok(m) => Ok(Some(file_stat(&m))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(&e, file)),
-    }
-}
-
-/// Lower-case hex SHA-256 of `data`.
-pub fn sha256_hex(data: &[u8]) -> String {
-    let digest = Sha256::digest(data);
-    let mut s = String::with_capacity(64);
-    for b in digest.iter() {
-        s.push_str(&format!("{:02x}", b));
-    }
-    s
-}
-
-/// Decodes the file's bytes as UTF-8, refusing invalid sequences with the line and column of
-/// the first bad byte: a file saved in another encoding is an invalid edit.
-fn decode_utf8(bytes: &[u8], file: &Path) -> Result<String> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_string()),
-        Err(e) => {
-            let lo = e.valid_up_to();
-            let before = std::str::from_utf8(&bytes[..lo]).unwrap_or("");
-            let line = before.split('\n').count() as i64;
-            let column = before.rsplit('\n').next().unwrap_or("").chars().count() as i64 + 1;
-            Err(PsmcError::new(
-                ErrorCode::Parse,
-                format!("{} is not valid UTF-8: byte {} (line {}, column {}) cannot start or continue a character.", file.display(), lo, line, column),
-                "Save the file as UTF-8 (most editors: \"Save with encoding\" → UTF-8).",
-            )
-            .with("file", file.display().to_string())
-            .with("line", Value::Number(line as f64))
-            .with("column", Value::Number(column as f64)))
-        }
-    }
-}
-
-/// The 1-based line and column of a top-level key in a mirror file, best effort.
-pub fn locate_key(text: &str, key: &str) -> Option<(i64, i64)> {
-    let candidates = [format!("\"{}\"", key), format!("'{}'", key), format!("{}:", key), format!("{} =", key)];
-    for c in &candidates {
-        if let Some(i) = text.find(c.as_str()) {
-            let before = &text[..i];
-            let line = before.split('\n').count() as i64;
-            let col_start = before.rfind('\n').map(|p| p + 1).unwrap_or(0);
-            // Columns in UTF-16 units like the reference (`i - lastIndexOf('\n')`).
-            let column = before[col_start..].encode_utf16().count() as i64 + 1;
-            return Some((line, column));
-        }
-    }
-    None
-}
+use super::file::{decode_utf8, file_stat, stat_of, FileStat, Known};
+pub use super::file::{locate_key, sha256_hex};
 
 fn read_meta_num(tx: &WriteTx<'_>, name: &str) -> Result<Option<i64>> {
     Ok(tx.read_meta(name)?.and_then(|v| v.parse::<f64>().ok()).map(|n| n as i64))

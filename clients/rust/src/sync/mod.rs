@@ -16,7 +16,9 @@
 
 pub mod atomic;
 pub mod engine;
+pub mod file;
 pub mod imports;
+pub mod state;
 
 pub use engine::{MirrorError, MirrorSetting, MirrorState, MirrorStatus, MirrorSync, SyncResult};
 pub use imports::{process_imports, ImportsReport};
