@@ -115,6 +115,13 @@ pub fn is_float_text(s: &str) -> bool {
     mant_ok && exp.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
 }
 
+/// Runs one level of a recursive descent with enough stack: on a thread with little stack left
+/// (a debug build uses several KiB per level), the next levels run on a heap segment. The
+/// readers also cap their nesting, so the stack they can take is bounded either way.
+pub fn with_stack<T>(f: impl FnOnce() -> T) -> T {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+}
+
 // ── errors ───────────────────────────────────────────────────────────────
 
 /// PSMC_PARSE at `offset`: the message says what, the hint how to fix it.

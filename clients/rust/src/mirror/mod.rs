@@ -141,6 +141,18 @@ impl MirrorChange {
 /// `line` and `column` (1-based, columns in code points), and `key` once it is known. A leading
 /// byte order mark is ignored.
 pub fn parse(format: MirrorFormat, text: &str) -> Result<ParsedMirror> {
+    roomy(|| parse_here(format, text))
+}
+
+/// Runs `f` with at least 256 KiB of stack: on a caller's thread with less left, on a heap
+/// segment. The readers and the value rules recurse once per nesting level (at most 64 in a
+/// value, 200 in a YAML or TOML reader, each level guarded again), so no text can overflow a
+/// small thread stack, in debug builds too.
+fn roomy<T>(f: impl FnOnce() -> T) -> T {
+    stacker::maybe_grow(256 * 1024, 2 * 1024 * 1024, f)
+}
+
+fn parse_here(format: MirrorFormat, text: &str) -> Result<ParsedMirror> {
     let body = common::split_bom(text).1;
     let layout = match format {
         MirrorFormat::Json => json::scan(body)?,
@@ -156,12 +168,14 @@ pub fn parse(format: MirrorFormat, text: &str) -> Result<ParsedMirror> {
 /// `PSMC_VALUE_INVALID` …; a key given twice is `PSMC_USAGE`). The same entries always give the
 /// same bytes, in every language.
 pub fn render(format: MirrorFormat, entries: &[(String, Value)]) -> Result<String> {
-    let list = common::canonical_entries(entries)?;
-    match format {
-        MirrorFormat::Json => Ok(json::render(&list)),
-        MirrorFormat::Toml => toml::render(&list),
-        MirrorFormat::Yaml => yaml::render(&list),
-    }
+    roomy(|| {
+        let list = common::canonical_entries(entries)?;
+        match format {
+            MirrorFormat::Json => Ok(json::render(&list)),
+            MirrorFormat::Toml => toml::render(&list),
+            MirrorFormat::Yaml => yaml::render(&list),
+        }
+    })
 }
 
 /// Rewrites `text` (a file that parses; otherwise its parse error is returned) so that it holds
@@ -175,9 +189,9 @@ pub fn render(format: MirrorFormat, entries: &[(String, Value)]) -> Result<Strin
 /// sorted position when the file's keys are sorted, else after the last entry. Updating a
 /// canonical file gives the canonical file of the new entries.
 pub fn update(format: MirrorFormat, text: &str, changes: &[MirrorChange]) -> Result<String> {
-    match format {
+    roomy(|| match format {
         MirrorFormat::Json => common::run_update(text, changes, &json::Editor),
         MirrorFormat::Toml => common::run_update(text, changes, &toml::Editor),
         MirrorFormat::Yaml => common::run_update(text, changes, &yaml::Editor),
-    }
+    })
 }

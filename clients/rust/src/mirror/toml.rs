@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use super::common::{
     at_entry, check_duplicates, is_float_text, check_key, check_value, depth_error, duplicate_error, holds_null, insert_lines, parse_error, read_header,
-    remove_lines, Entry, Layout,
+    remove_lines, with_stack, Entry, Layout,
 };
 use super::toml_check::check_toml;
 use super::HEADER_TEXT;
@@ -197,8 +197,8 @@ impl<'a> Reader<'a> {
             b'"' => self.basic_string().map(Value::String),
             b'\'' if self.text[self.pos..].starts_with("'''") => self.multiline(b'\'').map(Value::String),
             b'\'' => self.literal_string().map(Value::String),
-            b'[' => self.array(depth + 1),
-            b'{' => self.table(depth + 1),
+            b'[' => with_stack(|| self.array(depth + 1)),
+            b'{' => with_stack(|| self.table(depth + 1)),
             _ => self.scalar(),
         }
     }

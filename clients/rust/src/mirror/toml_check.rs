@@ -9,6 +9,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::common::with_stack;
+
 /// The first problem: smol-toml's message and the byte offset it points at.
 pub struct TomlError {
     pub message: &'static str,
@@ -393,7 +395,7 @@ impl<'a> Ctx<'a> {
                     return self.x("document contains excessively nested structures. aborting.");
                 }
                 self.d -= 1;
-                let v = if c == b'[' { self.array()? } else { self.inline_table()? };
+                let v = with_stack(|| if c == b'[' { self.array() } else { self.inline_table() })?;
                 self.d += 1;
                 Ok(v)
             }

@@ -1,12 +1,17 @@
 //! The YAML reader, continued: flow sequences and mappings (`[a, b]`, `{a: 1, "b": 2}`), over
 //! several lines, inside block values.
 
+use super::common::with_stack;
 use super::yaml_parse::{Node, NodeKind, Parser, Style};
 use crate::errors::Result;
 use crate::json::quote_str;
 
 impl Parser<'_> {
     pub(super) fn flow_collection(&mut self, p: usize, m: isize) -> Result<(Node, usize)> {
+        with_stack(|| self.flow_collection_here(p, m))
+    }
+
+    fn flow_collection_here(&mut self, p: usize, m: isize) -> Result<(Node, usize)> {
         let opening = self.b[p];
         let closing = if opening == b'[' { b']' } else { b'}' };
         self.enter(p)?;

@@ -10,7 +10,7 @@
 //! Offsets are bytes; every character the grammar looks at is ASCII. Nesting is capped (200
 //! collections) before recursion could exhaust the stack.
 
-use super::common::{depth_error, line_start, parse_error};
+use super::common::{depth_error, line_start, parse_error, with_stack};
 use crate::errors::Result;
 use crate::json::Value;
 
@@ -379,7 +379,11 @@ impl<'a> Parser<'a> {
         Ok(None)
     }
 
-    pub(super) fn block_map(&mut self, mut p: usize) -> Result<(Node, usize, isize)> {
+    pub(super) fn block_map(&mut self, p: usize) -> Result<(Node, usize, isize)> {
+        with_stack(|| self.block_map_here(p))
+    }
+
+    fn block_map_here(&mut self, mut p: usize) -> Result<(Node, usize, isize)> {
         let m = self.col(p);
         self.enter(p)?;
         let mut node = Node::new(NodeKind::Map, p, p);
@@ -408,7 +412,11 @@ impl<'a> Parser<'a> {
         Ok((node, nxt, ind))
     }
 
-    pub(super) fn block_seq(&mut self, mut p: usize) -> Result<(Node, usize, isize)> {
+    pub(super) fn block_seq(&mut self, p: usize) -> Result<(Node, usize, isize)> {
+        with_stack(|| self.block_seq_here(p))
+    }
+
+    fn block_seq_here(&mut self, mut p: usize) -> Result<(Node, usize, isize)> {
         let m = self.col(p);
         self.enter(p)?;
         let mut node = Node::new(NodeKind::Seq, p, p);
