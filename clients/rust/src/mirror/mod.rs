@@ -9,11 +9,21 @@
 //! ```
 //! use psmc::mirror::{self, MirrorChange, MirrorFormat};
 //! use psmc::Value;
-//! let text = mirror::render(MirrorFormat::Json, &[("display.units".to_string(), Value::from("metric"))])?;
-//! let parsed = mirror::parse(MirrorFormat::Json, &text)?;
+//! let text = mirror::render(MirrorFormat::Toml, &[("display.units".into(), Value::from("metric"))])?;
+//! let parsed = mirror::parse(MirrorFormat::Toml, &text)?;
 //! assert_eq!(parsed.get("display.units"), Some(&Value::from("metric")));
-//! let text = mirror::update(MirrorFormat::Json, &text, &[MirrorChange::set("net.port", 8080)])?;
-//! assert!(text.ends_with("  \"display.units\": \"metric\",\n  \"net.port\": 8080\n}\n"));
+//! assert_eq!(parsed.version, Some(1));
+//!
+//! // A person adds a comment; an update keeps it and inserts the new key in sorted position.
+//! let edited = text.replace("\"display.units\"", "# shown in the GUI\n\"display.units\"");
+//! let text = mirror::update(MirrorFormat::Toml, &edited, &[MirrorChange::set("net.port", 8080)])?;
+//! assert!(text.ends_with("# shown in the GUI\n\"display.units\" = \"metric\"\n\"net.port\" = 8080\n"));
+//!
+//! // Errors say where and how to fix it.
+//! let e = mirror::parse(MirrorFormat::Toml, "display.units = 1\n").unwrap_err();
+//! assert_eq!(e.code(), "PSMC_PARSE");
+//! assert_eq!(e.details().get("line"), Some(&Value::from(1u64)));
+//! assert!(e.hint().contains("Quote the whole key"));
 //! # Ok::<(), psmc::PsmcError>(())
 //! ```
 //!
