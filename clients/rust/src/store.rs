@@ -165,6 +165,8 @@ pub struct ImportOptions {
     pub source: Option<String>,
     /// The file the document came from: the source defaults to `import:<file name>`.
     pub file: Option<String>,
+    /// Skip the automatic `before-import` snapshot (a restore takes its own).
+    pub skip_snapshot: bool,
 }
 
 /// The result of a committed write.
@@ -332,9 +334,12 @@ pub struct Store {
     mirror_on: bool,
     mirror: RefCell<Option<crate::sync::MirrorSync>>,
     last_mirror_check: Cell<Option<std::time::Instant>>,
+    /// The automatic-snapshot settings and last revision, read at most once a second.
+    auto_cache: Cell<Option<(std::time::Instant, snapshot_ops::SnapshotSettings, i64)>>,
 }
 
 mod mirror_hooks;
+pub mod snapshot_ops;
 
 // A handle may move between threads (each thread should own its own handle).
 const _: fn() = || {
@@ -508,6 +513,7 @@ impl Store {
             mirror_on: options.mirror.unwrap_or(true) && !options.read_only,
             mirror: RefCell::new(None),
             last_mirror_check: Cell::new(None),
+            auto_cache: Cell::new(None),
         };
         for i in 0..store.slots.len() {
             store.try_attach(i)?;
@@ -1064,7 +1070,11 @@ impl Store {
                 format!("import:{}", base)
             })
         });
-        self.commit(prepare_changes(changes)?, source.as_deref(), None)
+        let prepared = prepare_changes(changes)?;
+        if !options.skip_snapshot && !prepared.is_empty() && self.try_attach(self.write)?.is_some() {
+            self.auto_snapshot("before-import", source.as_deref().unwrap_or(&self.source), None)?;
+        }
+        self.commit(prepared, source.as_deref(), None)
     }
 
     /// Checks the integrity of every open database; returns the problems found.

@@ -718,6 +718,7 @@ fn run_step(sc: &mut Scenario, st: &Value) -> R {
                 replace: st.get("replace").and_then(Value::as_bool).unwrap_or(false),
                 source: source_arg(st)?,
                 file: st.get("file").and_then(Value::as_str).map(String::from),
+                ..ImportOptions::default()
             };
             Ok(Res::Commit(sc.handle(st)?.import_data(&doc, opts)?))
         }

@@ -1,7 +1,9 @@
 //! Snapshots (spec/sections/snapshots.md; TypeScript: src/snapshot/): the file format, names
-//! and diff. Pure modules: the files themselves are read and written by the store.
+//! and diff (pure), and the files on disk ([`files`]). Taking, listing and restoring snapshots
+//! of a store are [`crate::Store`] methods (src/store/snapshot_ops.rs).
 
 pub mod diff;
+pub mod files;
 pub mod format;
 pub mod names;
 

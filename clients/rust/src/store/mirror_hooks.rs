@@ -37,7 +37,8 @@ impl Store {
         }
         let m = slot.as_mut()?;
         let schema_in = |tx: &WriteTx<'_>| self.schema_in(tx);
-        let host = SyncHost { storage, clock: &self.clock, schema_in: &schema_in };
+        let before_import = |tx: &WriteTx<'_>| self.auto_snapshot_in(tx);
+        let host = SyncHost { storage, clock: &self.clock, schema_in: &schema_in, before_import: Some(&before_import) };
         Some(f(m, &host))
     }
 
@@ -70,10 +71,12 @@ impl Store {
         });
     }
 
+    /// After a commit: the mirror's export, then (every `every` revisions) an automatic snapshot.
     pub(super) fn mirror_after_commit(&self, storage: &Storage, result: &CommitResult) {
         if result.records.is_empty() {
             return;
         }
+        self.maybe_auto_snapshot(result.revision);
         self.with_mirror(storage, |m, host| {
             let r = m.after_commit(host);
             Self::keep(m, r);

@@ -58,6 +58,9 @@ pub struct SyncHost<'a> {
     pub clock: &'a WallClock,
     /// The compiled schema as stored in a write transaction.
     pub schema_in: &'a dyn Fn(&WriteTx<'_>) -> Result<Option<Arc<CompiledSchema>>>,
+    /// Called inside the import transaction, before a hand edit is applied (the store's
+    /// automatic `before-import` snapshot).
+    pub before_import: Option<&'a dyn Fn(&WriteTx<'_>) -> Result<()>>,
 }
 
 use super::file::{decode_utf8, file_stat, stat_of, FileStat, Known};
@@ -312,6 +315,9 @@ impl MirrorSync {
         );
         let mut imported = None;
         if !merge.apply.is_empty() || !merge.conflicts.is_empty() {
+            if let Some(f) = host.before_import {
+                f(tx)?;
+            }
             let mut prepared = Vec::with_capacity(merge.apply.len());
             for (key, t) in &merge.apply {
                 prepared.push(PreparedChange {

@@ -211,7 +211,7 @@ pub fn is_temp_name(name: &str) -> bool {
 }
 
 /// True when the process `pid` is alive (or cannot be checked).
-fn alive(pid: u32) -> bool {
+pub fn process_alive(pid: u32) -> bool {
     if pid == std::process::id() {
         return true;
     }
@@ -261,7 +261,7 @@ fn parse_claim(name: &str) -> Option<(u32, &str)> {
 fn recover_claims(dir: &Path, names: &[String]) {
     for name in names {
         let Some((pid, original)) = parse_claim(name) else { continue };
-        if alive(pid) {
+        if process_alive(pid) {
             continue;
         }
         let path = dir.join(name);
