@@ -96,6 +96,31 @@ fn yaml_update_keeps_comments_order_and_formatting() {
 }
 
 #[test]
+fn json_deletes_keep_commas_right_on_one_line_and_comments_on_their_own() {
+    let one = "{\"a\": 1, \"b\": 2, \"c\": 3}";
+    assert_eq!(update(MirrorFormat::Json, one, &[del("a")]), "{\"b\": 2, \"c\": 3}");
+    assert_eq!(update(MirrorFormat::Json, one, &[del("b")]), "{\"a\": 1, \"c\": 3}");
+    // The last member goes with the comma before it; the blank before the brace stays.
+    assert_eq!(update(MirrorFormat::Json, one, &[del("c")]), "{\"a\": 1, \"b\": 2 }");
+    // A deleted member's line comment stays, on its own line; a new last member gets the comma.
+    let text = "{\n  \"a\": 1, // one\n  \"b\": 2 // two\n}\n";
+    assert_eq!(update(MirrorFormat::Json, text, &[del("b"), set("c", "3")]), "{\n  \"a\": 1, // one\n  \"c\": 3\n  // two\n}\n");
+}
+
+#[test]
+fn yaml_spans_end_at_the_last_value_character() {
+    // A block scalar's span ends at its last non-blank character: the blank line and the
+    // comment after it stay.
+    let text = "a: |\n  text\n\n# after\nb: 1\n";
+    assert_eq!(update(MirrorFormat::Yaml, text, &[set("a", "\"new\"")]), "a: \"new\"\n\n# after\nb: 1\n");
+    // A block sequence's span ends at its last item; deleting it keeps the comment after it.
+    let text = "a:\n  - 1\n  - 2\n# tail\nb: 1\n";
+    assert_eq!(update(MirrorFormat::Yaml, text, &[del("a")]), "# tail\nb: 1\n");
+    // An empty value's span ends at the colon.
+    assert_eq!(update(MirrorFormat::Yaml, "a: # none yet\nb: 1\n", &[set("a", "[1]")]), "a:\n  - 1 # none yet\nb: 1\n");
+}
+
+#[test]
 fn nested_values_are_indented_under_an_indented_entry() {
     // JSONC with a four-space indent: the new value's lines sit under its key.
     let out = update(MirrorFormat::Json, "{\n    \"a\": 1\n}\n", &[set("a", "{\"x\":[1,2]}")]);
