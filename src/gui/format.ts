@@ -33,9 +33,32 @@ export function oneLine(v: JsonValue | undefined, max = 80): string {
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
 
-/** JSON for an editor: pretty for objects and arrays. */
+function isPrimitive(v: JsonValue): boolean {
+  return v === null || typeof v !== 'object';
+}
+
+/** `{ "id": "t1", "max": 80 }` for an object of primitives, else undefined. */
+function flatObject(v: JsonValue): string | undefined {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return v.every(isPrimitive) ? `[${v.map((x) => JSON.stringify(x)).join(', ')}]` : undefined;
+  const members = Object.keys(v).map((k) => {
+    const m = v[k] as JsonValue;
+    return isPrimitive(m) ? `${JSON.stringify(k)}: ${JSON.stringify(m)}` : undefined;
+  });
+  if (members.some((m) => m === undefined)) return undefined;
+  return members.length === 0 ? '{}' : `{ ${members.join(', ')} }`;
+}
+
+/**
+ * JSON for an editor and for value blocks: an array of flat items (a list of sensors) gets one
+ * item per line, anything else is indented by two spaces.
+ */
 export function pretty(v: JsonValue | undefined): string {
   if (v === undefined) return '';
+  if (Array.isArray(v) && v.length > 0) {
+    const lines = v.map(flatObject);
+    if (lines.every((l) => l !== undefined && l.length <= 100)) return `[\n  ${lines.join(',\n  ')}\n]`;
+  }
   return JSON.stringify(v, null, 2);
 }
 

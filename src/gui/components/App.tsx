@@ -16,6 +16,7 @@ import { Footer } from './Footer.js';
 import type { RowModel } from './KeyRow.js';
 import { Settings } from './Settings.js';
 import { Snapshots } from './Snapshots.js';
+import type { Done } from './Snapshots.js';
 
 const FLASH_MS = 1600;
 /** Above this many keys pending, re-read the whole list instead of key by key. */
@@ -46,6 +47,7 @@ export function App() {
   const [query, setQuery] = useState('');
   const [flashing, setFlashing] = useState<ReadonlySet<string>>(new Set());
   const [toasts, setToasts] = useState<readonly Toast[]>([]);
+  const [lastRestore, setLastRestore] = useState<Done | undefined>(undefined);
 
   const own = useRef(new Set<number>());
   const pending = useRef(new Map<string, boolean>()); // key → flash?
@@ -304,7 +306,14 @@ export function App() {
             onRefresh={onRefresh}
           />
         ) : (
-          <Snapshots canEdit={canEdit} revision={revision} onOwnWrite={onOwnWrite} toast={toast} />
+          <Snapshots
+            canEdit={canEdit}
+            revision={revision}
+            onOwnWrite={onOwnWrite}
+            toast={toast}
+            done={lastRestore}
+            setDone={setLastRestore}
+          />
         )}
       </main>
       <Footer status={status} revision={revision} conn={conn} />

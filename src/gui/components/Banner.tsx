@@ -23,9 +23,6 @@ export function MirrorBanner({ error }: { readonly error: MirrorError }) {
       </p>
       <p class="banner-what">{error.message}</p>
       {error.hint !== undefined ? <p class="banner-hint">How to fix: {error.hint}</p> : null}
-      <p class="banner-note">
-        The store keeps its last good values and nothing else in the file is lost. Fix the file and save it again.
-      </p>
     </div>
   );
 }

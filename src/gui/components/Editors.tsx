@@ -6,7 +6,7 @@
  */
 import type { KeySchema } from '../../core/schema/types.js';
 import { valuesEqual } from '../../core/value.js';
-import { oneLine } from '../format.js';
+import { oneLine, pretty } from '../format.js';
 import type { JsonValue } from '../types.js';
 import type { EditorKind } from '../validate.js';
 import { rangeText } from '../validate.js';
@@ -33,7 +33,7 @@ export function textOf(kind: EditorKind, v: JsonValue | undefined): string {
   if (v === undefined) return '';
   if (kind === 'string' && typeof v === 'string') return v;
   if ((kind === 'number' || kind === 'integer') && typeof v === 'number') return String(v);
-  return kind === 'json' ? JSON.stringify(v, null, 2) : JSON.stringify(v);
+  return kind === 'json' ? pretty(v) : JSON.stringify(v);
 }
 
 export function Editor(p: EditorProps) {

@@ -15,9 +15,12 @@ export interface SnapshotsProps {
   readonly revision: number;
   readonly onOwnWrite: (storeRevision: number) => void;
   readonly toast: (text: string) => void;
+  /** The last restore made from this page (kept by the app, so it survives a page switch). */
+  readonly done: Done | undefined;
+  readonly setDone: (d: Done | undefined) => void;
 }
 
-interface Done {
+export interface Done {
   readonly restored: string;
   readonly auto: string;
   readonly changes: number;
@@ -29,14 +32,13 @@ function errText(e: unknown): string {
   return String(e);
 }
 
-export function Snapshots({ canEdit, revision, onOwnWrite, toast }: SnapshotsProps) {
+export function Snapshots({ canEdit, revision, onOwnWrite, toast, done, setDone }: SnapshotsProps) {
   const [list, setList] = useState<readonly Snapshot[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [diffOf, setDiffOf] = useState<{ name: string; diff: SnapshotDiff | undefined } | undefined>(undefined);
   const [confirm, setConfirm] = useState<{ name: string; diff: SnapshotDiff | undefined } | undefined>(undefined);
-  const [done, setDone] = useState<Done | undefined>(undefined);
   const [tick, setTick] = useState(0);
 
   useEffect(() => {
