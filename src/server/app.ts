@@ -42,7 +42,8 @@ export interface AppOptions {
 
 type Env = { Variables: { who: Authenticated } };
 
-function errorBody(e: PsmcError): Record<string, unknown> {
+/** The JSON body of an error answer. */
+export function errorBody(e: PsmcError): Record<string, unknown> {
   const details = e.details;
   const hasDetails = Object.keys(details).length > 0;
   return { error: { code: e.code, message: e.message, hint: e.hint, ...(hasDetails ? { details } : {}) } };

@@ -7,15 +7,15 @@
  * console.log(server.loginUrl);
  * await server.close();
  */
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { PsmcError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
-import { createApp } from './app.js';
+import { CSP, createApp, errorBody } from './app.js';
 import { Authenticator, loginToken } from './auth.js';
-import { hostPolicy, type HostPolicy } from './guard.js';
+import { checkHostAndOrigin, hostPolicy, type HostPolicy } from './guard.js';
 import { findGuiDir } from './static.js';
 import { newSecret, TokenFile } from './tokens.js';
 
@@ -101,10 +101,34 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const version = psmcVersion();
   // The app needs the port (cookie name, Host policy): it is built once the socket listens.
-  const ref: { fetch?: (req: Request) => Response | Promise<Response> } = {};
-  const server = createAdaptorServer({
-    fetch: (req: Request) => ref.fetch?.(req) ?? new Response('starting', { status: 503 }),
-  }) as Server;
+  const ref: { fetch?: (req: Request) => Response | Promise<Response>; policy?: HostPolicy } = {};
+  const listener = getRequestListener((req: Request) => ref.fetch?.(req) ?? new Response('starting', { status: 503 }));
+  // The Host and Origin checks run first, on the raw request: a Host that is not even a valid URL
+  // authority gets the same 403 as any other foreign name (the app checks again, for in-app use).
+  const server: Server = createServer((req, res) => {
+    const policy = ref.policy;
+    if (policy !== undefined) {
+      try {
+        const site = req.headers['sec-fetch-site'];
+        checkHostAndOrigin(policy, req.headers.host, req.headers.origin, Array.isArray(site) ? site[0] : site);
+      } catch (e) {
+        const body = JSON.stringify(errorBody(e as PsmcError));
+        res.writeHead((e as PsmcError).httpStatus, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(body),
+          'x-content-type-options': 'nosniff',
+          'referrer-policy': 'no-referrer',
+          'content-security-policy': CSP,
+          'cache-control': 'no-store',
+          connection: 'close',
+        });
+        res.end(body);
+        req.resume();
+        return;
+      }
+    }
+    void listener(req, res);
+  });
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 0; // event streams stay open
@@ -132,6 +156,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const port = (server.address() as AddressInfo).port;
   const policy: HostPolicy = hostPolicy(port, host, options.allowHosts ?? []);
+  ref.policy = policy;
   const auth = new Authenticator(tokens, options.loginToken === undefined ? loginToken(secret) : undefined, port);
   const { app, feed } = createApp({
     store,
