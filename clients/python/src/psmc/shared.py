@@ -53,6 +53,11 @@ class _MirrorHost(object):
     def apply_commit(self, result):
         self._shared.apply_commit(result)
 
+    def before_import(self, tx):
+        hook = self._shared.before_import
+        if hook is not None:
+            hook(tx)
+
 
 def compile_stored(doc):
     from .schema import CompiledSchema, parse_schema_document
@@ -84,6 +89,9 @@ class SharedStore(object):
         self.schema_epoch = 0
         #: The plaintext mirror (:class:`psmc.mirror.engine.Mirror`), once a handle with the mirror on opened this store.
         self.mirror = None
+        #: Called with the transaction inside a mirror import, before a hand edit is applied (the Store's
+        #: before-import snapshot).
+        self.before_import = None
         self._listeners = []
 
     def ensure_fresh(self, freshness_ms):

@@ -26,6 +26,7 @@ from .paths import (
 from .resolved import MISSING, Explanation, LayerCandidate, Resolved, _copy_out  # noqa: F401 (re-exported)
 from .shared import SharedStore, acquire_shared, release_shared
 from .store_explain import ExplainMethods
+from .store_snapshots import SnapshotMethods
 from .store_sync import SyncMethods
 from .store_writes import WriteMethods
 from .value import assert_value, decode_stored, deep_copy, encode_value
@@ -130,7 +131,7 @@ def open_store(
     )
 
 
-class Store(ExplainMethods, WriteMethods, SyncMethods):
+class Store(ExplainMethods, WriteMethods, SyncMethods, SnapshotMethods):
     """A handle on a layered store. Use as a context manager, or call :meth:`close`."""
 
     def __init__(
@@ -256,8 +257,22 @@ class Store(ExplainMethods, WriteMethods, SyncMethods):
         if slot.shared is None and os.path.exists(slot.file):
             slot.shared = acquire_shared(slot.dir, slot.file, self._durability, self._busy_timeout_ms)
             if self._mirror and not self._read_only:
-                slot.shared.enable_mirror(self._wall())
+                self._enable_mirror(slot.shared)
             self._set_fast()
+
+    def _enable_mirror(self, shared):
+        # A hand edit is an import: an automatic snapshot first, inside the import's transaction, so
+        # it shows the store just before the edit is applied (the first handle's hook serves all).
+        if shared.before_import is None:
+            directory = os.path.join(shared.dir, "snapshots")
+
+            def hook(tx):
+                if not self._closed:
+                    self._before_import_snapshot("file", tx, directory)
+
+            hook.owner = self
+            shared.before_import = hook
+        shared.enable_mirror(self._wall())
 
     def _set_fast(self):
         """get()'s hot path applies to a handle on one store with no override and no env value."""
@@ -277,7 +292,7 @@ class Store(ExplainMethods, WriteMethods, SyncMethods):
             ensure_dir(slot.dir)
             slot.shared = acquire_shared(slot.dir, slot.file, self._durability, self._busy_timeout_ms)
             if self._mirror:
-                slot.shared.enable_mirror(self._wall())
+                self._enable_mirror(slot.shared)
             self._set_fast()
         return slot.shared
 
@@ -499,6 +514,8 @@ class Store(ExplainMethods, WriteMethods, SyncMethods):
         self._fast = None
         for s in self._slots:
             if s.shared is not None:
+                if getattr(s.shared.before_import, "owner", None) is self:
+                    s.shared.before_import = None
                 release_shared(s.shared)
             s.shared = None
 

@@ -77,6 +77,8 @@ class WriteMethods(object):
             lambda tx: commit_changes(tx, prepared, clock(), src, shared.schema_in, note)
         )
         shared.apply_commit(result)
+        if result.records:
+            self._maybe_auto_snapshot(result.revision)
         return to_commit(result)
 
     def undo(self, revision=None, force=False, source=None):
@@ -124,27 +126,17 @@ class WriteMethods(object):
 
     def export_data(self):
         """The write store's keys with metadata (§export), read in one consistent transaction."""
+        from .store_snapshots import export_document
+
         self._ensure_open()
         self._try_attach(self._write)
         shared = self._write.shared
-        entries = {}
         if shared is None:
-            return {"format": "psmc-export", "version": 1, "revision": 0, "entries": entries}
+            return {"format": "psmc-export", "version": 1, "revision": 0, "entries": {}}
         state, rows, schema = shared.storage.read_all()
-        for r in rows:
-            entries[r.key] = {
-                "value": decode_stored(r.value),
-                "type": r.type,
-                "revision": r.revision,
-                "updatedAt": r.updated_at,
-                "source": r.source,
-            }
-        out = {"format": "psmc-export", "version": 1, "revision": state.revision, "entries": entries}
-        if schema is not None:
-            out["schema"] = decode_stored(schema.doc)
-        return out
+        return export_document(state.revision, rows, schema)
 
-    def import_data(self, doc, replace=False, source=None, file=None):
+    def import_data(self, doc, replace=False, source=None, file=None, snapshot=True):
         """Merges an export document (or a flat dict of key -> value) into the write store as one
         batch; with ``replace``, keys absent from the document are deleted. The source defaults to
         ``import:<file name>`` when ``file`` is given."""
@@ -163,7 +155,10 @@ class WriteMethods(object):
                         changes.append({"op": "delete", "key": row.key})
         if source is None and file is not None:
             source = "import:%s" % os.path.basename(file)
-        return self._commit(prepare_changes(changes), source)
+        prepared = prepare_changes(changes)
+        if snapshot and self._write.shared is not None and prepared:
+            self._before_import_snapshot(assert_source(self._source if source is None else source))
+        return self._commit(prepared, source)
 
 
 def _check_rows(doc_text, rows):

@@ -71,6 +71,9 @@ def import_edit(m, tx, text, digest, st, base_revision):
     imported = None
     name = MIRROR_FILES[m._setting]
     if merge.apply or merge.conflicts:
+        before = getattr(m._host, "before_import", None)
+        if before is not None:
+            before(tx)
         prepared = [
             PreparedChange("delete", key, None, None, None)
             if t is None
