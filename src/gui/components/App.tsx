@@ -10,7 +10,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { api, ApiError, setUnauthorizedHandler } from '../api.js';
 import { Live } from '../live.js';
 import type { ConnectionState } from '../live.js';
-import type { Change, Entry, KeySchema, SchemaDocument, Session, Status } from '../types.js';
+import type { Change, Entry, JsonValue, KeySchema, SchemaDocument, Session, Status } from '../types.js';
 import { MirrorBanner } from './Banner.js';
 import { Footer } from './Footer.js';
 import type { RowModel } from './KeyRow.js';
@@ -54,6 +54,8 @@ export function App() {
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const live = useRef<Live | undefined>(undefined);
   const search = useRef<HTMLInputElement>(null);
+  const storeLayer = useRef<string | undefined>(undefined);
+  storeLayer.current = status?.store.layer;
 
   const toast = useCallback((text: string) => {
     const id = Date.now() + Math.random();
@@ -140,9 +142,30 @@ export function App() {
         return;
       }
       if (c.op === 'conflict') return;
-      mark(c.key, !own.current.has(c.revision));
+      const foreign = !own.current.has(c.revision);
+      // A set of a key whose value comes from the served store's own layer: show it at once, then
+      // re-read the key (below) for anything the event does not say (layers, schema).
+      if (c.op === 'set' && Object.hasOwn(c, 'value')) {
+        setEntries((old) => {
+          const e = old.get(c.key);
+          const layer = storeLayer.current;
+          if (e === undefined || layer === undefined || e.layer !== layer || e.revision >= c.revision) return old;
+          const apply = { value: c.value as JsonValue, revision: c.revision, source: c.source, time: c.time };
+          const n = new Map(old);
+          n.set(c.key, {
+            ...e,
+            ...apply,
+            ...(e.layers === undefined
+              ? {}
+              : { layers: e.layers.map((l) => (l.layer === layer ? { ...l, ...apply } : l)) }),
+          });
+          return n;
+        });
+        if (foreign) flash([c.key]);
+      }
+      mark(c.key, foreign && c.op !== 'set');
     },
-    [mark],
+    [mark, flash],
   );
 
   useEffect(() => {
