@@ -384,3 +384,21 @@ fn render_parses_back_and_updates_of_canonical_files_stay_canonical() {
         }
     }
 }
+
+#[test]
+fn long_dotted_keys_and_wide_objects_are_read_in_linear_time() {
+    // A dotted key of 100,000 parts inside an inline table nests far past the value limit.
+    let text = format!("a = {{ {} = 1 }}\n", vec!["b"; 100_000].join("."));
+    let e = std::thread::Builder::new().stack_size(64 << 10).spawn(move || mirror::parse(MirrorFormat::Toml, &text).map(|_| ()).map_err(|e| e.code())).unwrap().join().unwrap();
+    assert_eq!(e, Err("PSMC_VALUE_INVALID"));
+    // 60,000 members in one object, in each format, within the 1 MiB value limit.
+    let n = 60_000;
+    let json = format!("{{\"a\": {{{}}}}}", (0..n).map(|i| format!("\"k{}\":{}", i, i)).collect::<Vec<_>>().join(","));
+    let toml = format!("a = {{ {} }}\n", (0..n).map(|i| format!("k{} = {}", i, i)).collect::<Vec<_>>().join(", "));
+    let yaml = format!("a:\n{}", (0..n).map(|i| format!("  k{}: {}\n", i, i)).collect::<String>());
+    for (f, text) in [(MirrorFormat::Json, json), (MirrorFormat::Toml, toml), (MirrorFormat::Yaml, yaml)] {
+        let parsed = mirror::parse(f, &text).unwrap();
+        let o = parsed.entries[0].1.as_object().unwrap();
+        assert_eq!((o.len(), o.get("k59999")), (n, Some(&Value::from(59999))), "{}", f);
+    }
+}

@@ -18,7 +18,8 @@ use crate::json::{quote_str, Object, Value};
 use crate::value::lone_surrogate_error;
 
 enum Frame {
-    Object { value: Object, names: HashMap<String, usize>, name: String },
+    /// Members in file order (names are checked unique, so the object is built once at the end).
+    Object { members: Vec<(String, Value)>, names: HashMap<String, usize>, name: String },
     Array(Vec<Value>),
 }
 
@@ -45,9 +46,9 @@ impl Builder<'_> {
                 items.push(value);
                 Ok(())
             }
-            Some(Frame::Object { value: o, name, .. }) => {
+            Some(Frame::Object { members, name, .. }) => {
                 if depth > 1 {
-                    o.insert(std::mem::take(name), value);
+                    members.push((std::mem::take(name), value));
                     return Ok(());
                 }
                 let mut value = value;
@@ -91,7 +92,7 @@ impl Visitor for Builder<'_> {
         } else {
             self.begin(offset)?;
         }
-        self.stack.push(Frame::Object { value: Object::new(), names: HashMap::new(), name: String::new() });
+        self.stack.push(Frame::Object { members: Vec::new(), names: HashMap::new(), name: String::new() });
         Ok(())
     }
 
@@ -133,7 +134,7 @@ impl Visitor for Builder<'_> {
             return Ok(());
         }
         match frame {
-            Some(Frame::Object { value, .. }) => self.finish(Value::Object(value), end),
+            Some(Frame::Object { members, .. }) => self.finish(Value::Object(Object::from_members(members)), end),
             Some(Frame::Array(items)) => self.finish(Value::Array(items), end),
             None => Ok(()),
         }

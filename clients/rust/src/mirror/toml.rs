@@ -18,7 +18,7 @@ use super::toml_check::check_toml;
 use super::HEADER_TEXT;
 use crate::errors::{PsmcError, Result};
 use crate::json::{quote_str, Object, Value};
-use crate::value::decode_value;
+use crate::value::{decode_value, MAX_DEPTH};
 
 // ── writing ──────────────────────────────────────────────────────────────
 
@@ -231,7 +231,7 @@ impl<'a> Reader<'a> {
             return Err(depth_error(self.text, self.pos, self.key.as_deref()).into());
         }
         self.pos += 1;
-        let mut out = Object::new();
+        let mut out = Members::default();
         let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
         loop {
             self.skip_space();
@@ -247,14 +247,14 @@ impl<'a> Reader<'a> {
             let v = self.value(depth)?;
             let names: Vec<String> = path.iter().map(|p| p.name.clone()).collect();
             let last = &path[path.len() - 1];
-            let Some(target) = descend(&mut out, &names[..names.len() - 1]) else {
+            let Some(target) = out.descend(&names[..names.len() - 1], (MAX_DEPTH + 4).saturating_sub(depth)) else {
                 return self.fail();
             };
             let first = seen.get(&names).copied();
-            if first.is_some() || target.contains_key(&last.name) {
+            if first.is_some() || target.index.contains_key(&last.name) {
                 return Err(duplicate_error(self.text, &last.name, first.unwrap_or(last.at), last.at, self.key.as_deref()).into());
             }
-            target.insert(last.name.clone(), v);
+            target.push(last.name.clone(), Slot::Value(v));
             seen.insert(names, last.at);
             self.skip_space();
             match self.peek(0) {
@@ -264,7 +264,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.pos += 1;
-        Ok(Value::Object(out))
+        Ok(out.into_value())
     }
 
     fn basic_string(&mut self) -> R<String> {
@@ -421,20 +421,62 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The object that the inner parts of a dotted key name, made where missing; None when one of
-/// them holds something else.
-fn descend<'o>(out: &'o mut Object, inner: &[String]) -> Option<&'o mut Object> {
-    let mut target = out;
-    for name in inner {
-        if !target.contains_key(name) {
-            target.insert(name.clone(), Value::Object(Object::new()));
-        }
-        target = target.iter_mut().find(|(k, _)| k.as_str() == name.as_str()).and_then(|(_, v)| match v {
-            Value::Object(o) => Some(o),
-            _ => None,
-        })?;
+/// The members of an inline table being read, with an index by name, so that a table of many
+/// members is read in linear time. Dotted keys (`a.b = 1`) make inner tables.
+#[derive(Default)]
+struct Members {
+    list: Vec<(String, Slot)>,
+    index: HashMap<String, usize>,
+}
+
+enum Slot {
+    Value(Value),
+    Table(Members),
+}
+
+impl Members {
+    fn push(&mut self, name: String, slot: Slot) {
+        self.index.insert(name.clone(), self.list.len());
+        self.list.push((name, slot));
     }
-    Some(target)
+
+    /// The table that the inner parts of a dotted key name, made where missing; None when one
+    /// of them holds a value (text pass 1 refused, as a redefinition). `room` is how many more
+    /// levels are worth building: a value nesting past 64 is refused by the value rules, which
+    /// look no deeper, so parts beyond `room` share the last table (a long dotted key cannot
+    /// build a value deep enough to overflow the stack when it is checked or dropped).
+    fn descend(&mut self, inner: &[String], room: usize) -> Option<&mut Members> {
+        let mut target = self;
+        for name in inner.iter().take(room) {
+            let i = match target.index.get(name) {
+                Some(&i) => i,
+                None => {
+                    target.push(name.clone(), Slot::Table(Members::default()));
+                    target.list.len() - 1
+                }
+            };
+            target = match &mut target.list[i].1 {
+                Slot::Table(t) => t,
+                Slot::Value(_) => return None,
+            };
+        }
+        Some(target)
+    }
+
+    fn into_value(self) -> Value {
+        let members = self
+            .list
+            .into_iter()
+            .map(|(k, slot)| {
+                let v = match slot {
+                    Slot::Value(v) => v,
+                    Slot::Table(t) => t.into_value(),
+                };
+                (k, v)
+            })
+            .collect();
+        Value::Object(Object::from_members(members))
+    }
 }
 
 /// Undoes the `$json` wrapping of §mirror.values.

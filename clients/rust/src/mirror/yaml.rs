@@ -195,7 +195,7 @@ fn convert(text: &str, key: &str, node: Option<&Node>, depth: usize) -> Result<V
         _ if depth > 64 => Err(depth_error(text, start, Some(key))),
         NodeKind::Seq => node.seq.iter().map(|item| convert(text, key, item.as_ref(), depth + 1)).collect::<Result<Vec<_>>>().map(Value::Array),
         _ => {
-            let mut out = Object::new();
+            let mut out = Vec::with_capacity(node.map.len());
             let mut seen: HashMap<String, usize> = HashMap::new();
             for (k, v, _) in &node.map {
                 let name = key_name(text, k, k.start, Some(key))?;
@@ -204,9 +204,10 @@ fn convert(text: &str, key: &str, node: Option<&Node>, depth: usize) -> Result<V
                 }
                 seen.insert(name.clone(), k.start);
                 let value = convert(text, key, v.as_ref(), depth + 1)?;
-                out.insert(name, value);
+                out.push((name, value));
             }
-            Ok(Value::Object(out))
+            // Names are unique, so the object is built once (linear, however many members).
+            Ok(Value::Object(Object::from_members(out)))
         }
     }
 }
