@@ -328,3 +328,34 @@ fn a_store_written_by_the_typescript_cli_is_kept_in_sync_and_ts_status_sees_psmc
     assert_eq!(code, 0, "{}", log);
     assert_eq!(fs::read_to_string(t.file()).unwrap(), bad, "the bad file is left as saved");
 }
+
+#[test]
+fn a_refused_heartbeat_is_logged_once_and_does_not_stop_the_sync() {
+    let t = TempDir::new();
+    let obs = observer(t.path());
+    obs.set_schema(Some(&psmc::json::parse(r#"{"keys":{"a":{"type":"integer"}},"additionalKeys":false}"#).unwrap()), None).unwrap();
+    obs.set("a", 1, SetOptions::default()).unwrap();
+    let d = Daemon::start(&[t.path().to_str().unwrap(), "--interval", "20", "--heartbeat-interval", "50ms"]);
+    eventually("the mirror written", || parse_file(&t.file()).is_some());
+    std::thread::sleep(Duration::from_millis(300)); // several refused beats
+    let text = fs::read_to_string(t.file()).unwrap();
+    hand_edit(&t.file(), &text.replace("\"a\": 1", "\"a\": 7"));
+    eventually("the hand edit imported despite the refused heartbeat", || obs.get("a").unwrap() == Some(Value::from(7)));
+    let (code, log) = d.terminate();
+    assert_eq!(code, 0, "{}", log);
+    assert_eq!(log.matches("could not write the heartbeat").count(), 1, "{}", log);
+    assert!(log.contains("PSMC_SCHEMA_VIOLATION") || log.contains("additionalKeys") || log.contains("not declared"), "{}", log);
+}
+
+#[test]
+fn several_stores_are_watched_at_once() {
+    let (t1, t2) = (TempDir::new(), TempDir::new());
+    observer(t1.path()).set("one", 1, SetOptions::default()).unwrap();
+    observer(t2.path()).set("two", 2, SetOptions::default()).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_psmcd")).args([t1.path().to_str().unwrap(), t2.path().to_str().unwrap(), "--once", "--json"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(parse_file(&t1.file()).is_some_and(|e| e.iter().any(|(k, _)| k == "one")));
+    assert!(parse_file(&t2.file()).is_some_and(|e| e.iter().any(|(k, _)| k == "two")));
+    let beat = observer(t2.path()).get(&host_key()).unwrap().unwrap();
+    assert_eq!(beat.get("stores").and_then(|s| s.get("count")).and_then(Value::as_f64), Some(2.0));
+}

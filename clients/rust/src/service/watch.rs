@@ -53,6 +53,8 @@ struct Watched {
     /// until the file or the revision changes.
     refused: Option<(String, Stat, i64)>,
     problem: bool,
+    /// The last heartbeat failure (e.g. a schema that refuses the key), logged once.
+    beat_error: Option<String>,
 }
 
 /// The shared stop flag, set by SIGTERM/SIGINT (see the bin).
@@ -195,8 +197,23 @@ impl Watched {
         };
         let key = heartbeat_key(&host);
         match self.store.set(&key, beat.to_value(), SetOptions { source: Some(opts.source.clone()), ..SetOptions::default() }) {
-            Ok(c) => log.log(Level::Debug, Some(&self.label), "heartbeat", &format!("{} ({}), revision {}", key, state, c.revision), &[]),
-            Err(e) => self.failed(log, "heartbeat", &e),
+            Ok(c) => {
+                self.beat_error = None;
+                log.log(Level::Debug, Some(&self.label), "heartbeat", &format!("{} ({}), revision {}", key, state, c.revision), &[]);
+            }
+            Err(e) => {
+                // Logged once per distinct error; it never delays the mirror's sync.
+                if self.beat_error.as_deref() != Some(e.message()) {
+                    log.warn(
+                        Some(&self.label),
+                        "heartbeat",
+                        &format!("could not write the heartbeat {}: {} (hint: {})", key, e.message(), e.hint()),
+                        &[("code", Value::String(e.code().into()))],
+                    );
+                    self.beat_error = Some(e.message().to_string());
+                }
+                return;
+            }
         }
     }
 
@@ -232,7 +249,7 @@ pub fn run(opts: &ServiceOptions, stop: &StopFlag) -> crate::Result<ExitStatus> 
     for dir in &opts.stores {
         let store = open_store(dir, &opts.source)?;
         let label = dir.display().to_string();
-        watched.push(Watched { dir: dir.clone(), label, store, last_sync: None, not_before: None, failures: 0, refused: None, problem: false });
+        watched.push(Watched { dir: dir.clone(), label, store, last_sync: None, not_before: None, failures: 0, refused: None, problem: false, beat_error: None });
     }
     let all: Vec<String> = watched.iter().map(|w| w.label.clone()).collect();
     let started_at = iso_time(system_ms());
