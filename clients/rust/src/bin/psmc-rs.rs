@@ -1,13 +1,13 @@
 //! `psmc-rs`: the fast psmc command line for shell scripts. Same commands, output and exit
 //! codes as the TypeScript `psmc` (src/cli/, docs/cli.md) for get, set, unset, list, explain,
-//! history, undo and watch. Errors: `psmc: <message>` and `  hint: <hint>` on stderr (and
+//! history, undo, status and watch. Errors: `psmc: <message>` and `  hint: <hint>` on stderr (and
 //! `{"error": …}` on stdout with `--json`); exit codes from §errors. Its writes follow the mirror
 //! protocol through the `Store` (a hand edit is imported first, the file exported after).
 //!
 //! `get` opens the database and runs a few prepared SELECTs (and one stat of the mirror file).
 //!
 //! Modules (src/bin/psmc_rs/): `help` (texts and arguments), `format` (output helpers),
-//! `errors` (error layout, suggestions, clap errors), `watch` (the watch command).
+//! `errors` (error layout, suggestions, clap errors), `status` and `watch` (those commands).
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -25,6 +25,8 @@ mod errors;
 mod format;
 #[path = "psmc_rs/help.rs"]
 mod help;
+#[path = "psmc_rs/status.rs"]
+mod status;
 #[path = "psmc_rs/watch.rs"]
 mod watch;
 
@@ -110,6 +112,10 @@ enum Cmd {
         args: Vec<String>,
         #[arg(long)]
         force: bool,
+    },
+    Status {
+        #[arg(allow_negative_numbers = true)]
+        args: Vec<String>,
     },
     Watch {
         #[arg(allow_negative_numbers = true)]
@@ -465,6 +471,25 @@ fn run(cli: Cli, o: &mut Out<'_>) -> Result<i32, PsmcError> {
                 o.line(&l);
             }
             Ok(0)
+        }
+        Cmd::Status { args } => {
+            positional(&args, "status")?;
+            let store = open_store(&ctx)?;
+            let Out { out, err } = o;
+            let mut lines: Vec<String> = Vec::new();
+            let mut notes: Vec<String> = Vec::new();
+            let mut doc: Option<Value> = None;
+            let code = status::run(&store, ctx.json, &mut |l| lines.push(l.to_string()), &mut |n| notes.push(n.to_string()), &mut |v| doc = Some(v.clone()))?;
+            for l in lines {
+                let _ = writeln!(out, "{}", l);
+            }
+            if let Some(v) = doc {
+                let _ = writeln!(out, "{}", v.to_json_pretty());
+            }
+            for n in notes {
+                let _ = writeln!(err, "{}", n);
+            }
+            Ok(code)
         }
         Cmd::Watch { args, since } => {
             let a = positional(&args, "watch")?;

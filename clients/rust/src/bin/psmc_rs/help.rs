@@ -12,6 +12,7 @@ pub(crate) const COMMANDS: &[(&str, &str)] = &[
     ("explain", "Show every layer's value for a key, and which one wins and why"),
     ("history", "Show recorded changes, newest first"),
     ("undo", "Revert a revision as a new change"),
+    ("status", "Show the store, its mirror's state (and any invalid hand edit), snapshots and imports"),
     ("watch", "Print changes as they are committed (and keep the mirror in sync)"),
     ("help", "Show help for psmc or for a command"),
 ];
@@ -152,6 +153,7 @@ Examples:
   psmc undo 41 --force
   psmc history --limit 5 && psmc undo",
         "watch" => watch::USAGE,
+        "status" => status::USAGE,
         _ => "Usage: psmc help [command]",
     }
 }
@@ -164,6 +166,7 @@ pub(crate) fn args_of(cmd: &str) -> &'static [&'static str] {
         "history" => &["[key]"],
         "undo" => &["[revision]"],
         "watch" => &["[prefix]"],
+        "status" => &[],
         _ => &["[command]"],
     }
 }
