@@ -83,18 +83,24 @@ export function discardTemp(tmp: string): void {
   removeQuietly(tmp);
 }
 
-/** Replaces `target` with `text` atomically (see the module comment). */
-export function writeFileAtomic(target: string, text: string): void {
-  let tmp: string;
+/**
+ * `writeTemp`, redone once from scratch after an error that a retry can cure (an fsync error: see the
+ * module comment). Returns the temp file's path; `commitTemp` puts it in place.
+ */
+export function writeTempRetrying(target: string, text: string): string {
   try {
-    tmp = writeTemp(target, text);
+    return writeTemp(target, text);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'ENOENT') throw e;
     // One retry from scratch: a new temp file, written and fsynced again.
-    tmp = writeTemp(target, text);
+    return writeTemp(target, text);
   }
-  commitTemp(tmp, target);
+}
+
+/** Replaces `target` with `text` atomically (see the module comment). */
+export function writeFileAtomic(target: string, text: string): void {
+  commitTemp(writeTempRetrying(target, text), target);
 }
 
 /** Renames a written temp file over `target` (retrying where Windows holds it) and fsyncs the directory. */

@@ -36,7 +36,7 @@ import type { StoragePort, StoredRow, WriteTx } from '../core/port.js';
 import type { CompiledSchema } from '../core/schema.js';
 import { HEADER_TEXT, MIRROR_FILES, type MirrorCodec, type MirrorFormat } from './codecs/types.js';
 import { codecs } from './codecs-load.js';
-import { commitTemp, discardTemp, TEMP_MARK, writeFileAtomic, writeTemp } from './atomic.js';
+import { commitTemp, discardTemp, TEMP_MARK, writeTemp, writeTempRetrying } from './atomic.js';
 
 /** A file modified less than this long ago may still be being written: wait before importing it. */
 export const SETTLE_MS = 30;
@@ -384,8 +384,9 @@ export class Mirror {
           now.size !== before.size ||
           now.mtimeMs !== before.mtimeMs;
         if (moved) return false;
+        const written = statOf(tmp);
         commitTemp(tmp, file);
-        this.#recordWritten(tx, text, plan.revision);
+        this.#recordWritten(tx, text, plan.revision, written);
         return true;
       });
       if (done) return true;
@@ -400,10 +401,22 @@ export class Mirror {
     this.#known = st;
   }
 
-  #recordWritten(tx: WriteTx, text: string, revision: number): void {
-    const st = statOf(this.file);
+  /** Writes `text` over the mirror atomically and records it as exported at `revision`. */
+  #writeAndRecord(tx: WriteTx, text: string, revision: number): void {
+    const tmp = writeTempRetrying(this.file, text);
+    const written = statOf(tmp);
+    commitTemp(tmp, this.file);
+    this.#recordWritten(tx, text, revision, written);
+  }
+
+  /**
+   * Records `text` as the mirror's content at `revision`. `st` is the stat of the temp file taken
+   * before its rename (a rename keeps size and mtime): a stat of the target after the rename could
+   * see a hand save that landed in between, record it as ours, and never import it.
+   */
+  #recordWritten(tx: WriteTx, text: string, revision: number, st: FileStat | undefined): void {
     if (st === undefined)
-      throw new PsmcError('PSMC_IO', `${this.file} vanished right after it was written.`, {
+      throw new PsmcError('PSMC_IO', `The temp file for ${this.file} vanished right after it was written.`, {
         hint: 'Check what else writes to the store directory.',
       });
     tx.writeMeta(META.revision, String(revision));
@@ -420,8 +433,7 @@ export class Mirror {
       this.#setting === 'json'
         ? renderJsonFromRows(rows, (e) => this.#codecNow().render(e))
         : this.#codecNow().render(rows.map((r) => [r.key, decodeStored(r.value)] as const));
-    writeFileAtomic(this.file, text);
-    this.#recordWritten(tx, text, revision);
+    this.#writeAndRecord(tx, text, revision);
   }
 
   /**
@@ -513,8 +525,7 @@ export class Mirror {
     const revision = tx.readState().revision;
     if (fix.length > 0) {
       const next = this.#codecNow().update(text, fix);
-      writeFileAtomic(this.file, next);
-      this.#recordWritten(tx, next, revision);
+      this.#writeAndRecord(tx, next, revision);
     } else {
       tx.writeMeta(META.revision, String(revision));
       tx.writeMeta(META.hash, hash);
