@@ -20,8 +20,10 @@ sees as a hand edit equal to the database: merging it changes nothing.
 When exports happen (the Python choice; TypeScript uses a one-shot unref'd timer instead): this
 client starts no thread and no timer, ever. After a commit the export runs synchronously, inside
 the writing call, unless the previous export of this process was less than
-:data:`EXPORT_INTERVAL_MS` ago; then the export is left pending (a burst of writes gives one
-rewrite per interval, not one per write: an atomic rewrite costs two fsyncs, several ms). A
+:data:`EXPORT_INTERVAL_MS` ago (or, on a disk so slow that an export takes longer than a third of
+that, three times the last export's duration, so exports never take more than about a quarter of
+a writer's time); then the export is left pending (a burst of writes gives one rewrite per
+interval, not one per write: an atomic rewrite costs two fsyncs and a commit, several ms). A
 pending export is written by the next read or write of the store once the interval has passed,
 by every poll of a :class:`psmc.Watch`, by :meth:`psmc.Store.flush` and ``close()``, and at
 interpreter exit (``atexit``). So the file is never behind a commit after the writing call
@@ -167,6 +169,7 @@ class Mirror(object):
         self._known = None  # (size, mtime) after the last sync, "missing", or None (unknown)
         self._pending = False
         self._last_export = float("-inf")
+        self._export_gap = EXPORT_INTERVAL_MS / 1000.0  # seconds between exports during a burst
         self._closed = False
         self._syncing = False
         #: The last error of a sync this engine ran on its own (after a commit, at a read), for status.
@@ -254,9 +257,11 @@ class Mirror(object):
             self._host.apply_commit(result.imported)
         if result.retry_in_ms is not None or result.error is not None or result.waiting:
             return result
+        started = time.monotonic()
         exported = result.exported or self._export_if_needed()
         if exported:
             self._last_export = time.monotonic()
+            self._export_gap = max(EXPORT_INTERVAL_MS / 1000.0, 3 * (self._last_export - started))
         self._set_pending(False)
         result.exported = exported
         return result
@@ -447,19 +452,19 @@ class Mirror(object):
 
     def after_commit(self):
         """Marks committed changes to export and exports them now unless the last export was
-        less than EXPORT_INTERVAL_MS ago (see the module comment). Never raises: a failure is kept
+        less than the export interval ago (see the module comment). Never raises: a failure is kept
         in ``last_background_error`` for status, and the export stays pending."""
         if self._setting == "off" or self._closed:
             return
         self._set_pending(True)
         if self._syncing:
             return
-        if (time.monotonic() - self._last_export) * 1000.0 >= EXPORT_INTERVAL_MS:
+        if time.monotonic() - self._last_export >= self._export_gap:
             self.run_pending()
 
     def due(self, now):
         """True when an export is pending and the interval since the last one has passed."""
-        return self._pending and (now - self._last_export) * 1000.0 >= EXPORT_INTERVAL_MS
+        return self._pending and now - self._last_export >= self._export_gap
 
     def run_pending(self):
         """Runs a pending export now, keeping (not raising) a failure."""
