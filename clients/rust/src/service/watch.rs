@@ -212,7 +212,6 @@ impl Watched {
                     );
                     self.beat_error = Some(e.message().to_string());
                 }
-                return;
             }
         }
     }

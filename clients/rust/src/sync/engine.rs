@@ -52,6 +52,9 @@ pub const EXPORT_INTERVAL_MS: u64 = 50;
 /// Reads look at the mirror file (one stat) at most this often (§mirror.detect).
 pub const MIRROR_CHECK_MS: u64 = 50;
 
+/// The hook called inside an import's transaction before a hand edit is applied.
+pub type BeforeImport<'a> = dyn Fn(&WriteTx<'_>) -> Result<()> + 'a;
+
 /// What the engine needs from the store it mirrors.
 pub struct SyncHost<'a> {
     pub storage: &'a Storage,
@@ -60,7 +63,7 @@ pub struct SyncHost<'a> {
     pub schema_in: &'a dyn Fn(&WriteTx<'_>) -> Result<Option<Arc<CompiledSchema>>>,
     /// Called inside the import transaction, before a hand edit is applied (the store's
     /// automatic `before-import` snapshot).
-    pub before_import: Option<&'a dyn Fn(&WriteTx<'_>) -> Result<()>>,
+    pub before_import: Option<&'a BeforeImport<'a>>,
 }
 
 use super::file::{decode_utf8, file_stat, stat_of, FileStat, Known};

@@ -304,7 +304,8 @@ fn move_no_clobber(from: &Path, to_dir: &Path, name: &str, is_link: bool, also_f
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => {
-                    let no_links = matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::Unsupported | std::io::ErrorKind::CrossesDevices)
+                    let no_links = matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::Unsupported)
+                        || e.raw_os_error() == Some(18 /* EXDEV */)
                         || e.raw_os_error() == Some(31 /* EMLINK */)
                         || e.raw_os_error() == Some(38 /* ENOSYS */)
                         || e.raw_os_error() == Some(95 /* EOPNOTSUPP */);
@@ -477,11 +478,15 @@ fn wall_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// Merges one document into the store as one batch with the given source; returns the revision
+/// after it and how many keys it changed.
+pub type ImportFn<'a> = dyn FnMut(&Value, &str) -> Result<(i64, usize)> + 'a;
+
 /// Imports the files waiting in `<store_dir>/imports/` (see the module comment). `import`
 /// merges one document as one batch with the given source and returns `(revision, changes)`:
 /// [`crate::Store::import_data`]. `PSMC_IO` when the folder cannot be used; a store failure
 /// (busy, closed, read-only, damaged) is passed on after the file is put back.
-pub fn process_imports(store_dir: &Path, import: &mut dyn FnMut(&Value, &str) -> Result<(i64, usize)>) -> Result<ImportsReport> {
+pub fn process_imports(store_dir: &Path, import: &mut ImportFn<'_>) -> Result<ImportsReport> {
     let dir = imports_dir(store_dir);
     let mut report = ImportsReport { dir: dir.clone(), ..ImportsReport::default() };
     if lstat(store_dir)?.is_none() {
@@ -552,7 +557,7 @@ pub fn process_imports(store_dir: &Path, import: &mut dyn FnMut(&Value, &str) ->
             if e.kind() == std::io::ErrorKind::NotFound {
                 continue; // another process took it
             }
-            if e.raw_os_error() != Some(36 /* ENAMETOOLONG */) && e.kind() != std::io::ErrorKind::InvalidFilename {
+            if e.raw_os_error() != Some(36 /* ENAMETOOLONG on Linux */) && e.raw_os_error() != Some(63 /* ENAMETOOLONG on macOS/BSD */) {
                 return Err(io_err(&e, &path, "claim"));
             }
             claimed = path.clone(); // a name too long to prefix: handle it in place
