@@ -438,3 +438,32 @@ fn read_only_and_mirror_off_handles_leave_the_file_alone() {
     drop(open(t.path()));
     assert_eq!(values(&t.file()), vec![("a".into(), Value::from(1))]);
 }
+
+#[test]
+fn toml_and_yaml_mirrors_import_hand_edits_and_keep_comments() {
+    for (format, file, edit) in [("toml", "config.toml", ("\"a\" = 1", "\"a\" = 5 # mine")), ("yaml", "config.yaml", ("a: 1", "a: 5 # mine"))] {
+        let t = TempDir::new();
+        let store = open(t.path());
+        set(&store, "a", 1);
+        set(&store, "b", "x");
+        store.set_mirror_format(format).unwrap();
+        let path = t.path().join(file);
+        let text = read(&path);
+        assert!(text.contains(edit.0), "{}: {}", format, text);
+        hand_edit(&path, &text.replace(edit.0, edit.1), 1000);
+        let r = store.sync_mirror().unwrap();
+        assert!(r.error.is_none(), "{}: {:?}", format, r.error);
+        assert_eq!(store.get("a").unwrap(), Some(Value::from(5)), "{}", format);
+        set(&store, "b", "y");
+        store.flush_mirror().unwrap();
+        let text = read(&path);
+        assert!(text.contains("# mine") && text.contains("y"), "{}: {}", format, text);
+        // An invalid edit in this format is refused with its line.
+        let broken = format!("{}\n{}\n", text.trim_end(), if format == "toml" { "c = [1," } else { "c: [1," });
+        hand_edit(&path, &broken, 500);
+        let e = store.sync_mirror().unwrap().error.expect("refused");
+        assert_eq!(e.code, "PSMC_PARSE", "{}", format);
+        assert!(e.line.is_some(), "{}: {:?}", format, e);
+        assert_eq!(read(&path), broken);
+    }
+}
