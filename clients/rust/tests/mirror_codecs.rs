@@ -402,3 +402,30 @@ fn long_dotted_keys_and_wide_objects_are_read_in_linear_time() {
         assert_eq!((o.len(), o.get("k59999")), (n, Some(&Value::from(59999))), "{}", f);
     }
 }
+
+#[test]
+fn escaped_surrogate_pairs_join_and_lone_ones_are_refused() {
+    // As in the UTF-16 strings of TypeScript (and Python's joined escapes).
+    for (f, text) in [
+        (MirrorFormat::Json, "{\"a\": \"\\ud83d\\ude00\"}"),
+        (MirrorFormat::Yaml, "a: \"\\ud83d\\ude00\"\n"),
+        (MirrorFormat::Yaml, "a: \"\\ud83d\\U0000de00\"\n"),
+        (MirrorFormat::Yaml, "a: \"\\U0001F600\"\n"),
+        (MirrorFormat::Toml, "a = \"\\U0001F600\"\n"),
+    ] {
+        assert_eq!(entries(f, text), vec![("a".into(), "\"😀\"".into())], "{}", f);
+    }
+    for (f, text) in [
+        (MirrorFormat::Json, "{\"a\": \"\\ud800\"}"),
+        (MirrorFormat::Json, "{\"a\": {\"\\udc00\": 1}}"),
+        (MirrorFormat::Yaml, "a: \"\\ud800\"\n"),
+        (MirrorFormat::Yaml, "a: \"x\\udc00\\ud800\"\n"),
+        (MirrorFormat::Yaml, "a:\n  \"\\ud800\": 1\n"),
+    ] {
+        let e = err(mirror::parse(f, text));
+        assert_eq!((e.code(), detail(&e, "key")), ("PSMC_VALUE_INVALID", Value::from("a")), "{} {:?}", f, text);
+    }
+    // TOML refuses surrogate escapes as syntax; a top-level name holding one is no key.
+    assert_eq!(err(mirror::parse(MirrorFormat::Toml, "a = \"\\ud800\"\n")).code(), "PSMC_PARSE");
+    assert_eq!(err(mirror::parse(MirrorFormat::Yaml, "\"\\ud800\": 1\n")).code(), "PSMC_KEY_SYNTAX");
+}

@@ -160,13 +160,11 @@ impl Parser<'_> {
                 return self.err(&format!("Missing closing {}quote", qs), self.n);
             }
             let c = self.b[i];
-            if c != b'\\' || q != b'"' || self.ch(i + 1) != b'u' {
-                if let Some(h) = high.take() {
-                    // A high surrogate escape not followed by a low one.
-                    let _ = h;
-                    lone = true;
-                    out.push('\u{FFFD}');
-                }
+            // A high surrogate escape pairs with a low one written right after it (`\ud83d\ude00`,
+            // or `\U0000de00`), as the UTF-16 strings of the other languages join them.
+            if (c != b'\\' || q != b'"' || !matches!(self.ch(i + 1), b'u' | b'U')) && high.take().is_some() {
+                lone = true;
+                out.push('\u{FFFD}');
             }
             if c == q {
                 if q == b'\'' && self.ch(i + 1) == b'\'' {
@@ -204,7 +202,7 @@ impl Parser<'_> {
                         return self.err("Invalid escape sequence", i);
                     };
                     if (0xD800..0xDC00).contains(&cp) {
-                        if let Some(_h) = high.take() {
+                        if high.take().is_some() {
                             lone = true;
                             out.push('\u{FFFD}');
                         }
