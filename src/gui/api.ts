@@ -96,6 +96,23 @@ async function request<T>(method: string, path: string, body?: unknown, ifMatch?
 
 const enc = encodeURIComponent;
 
+/**
+ * Keys this page is writing right now. The change event of our own write can arrive before the
+ * write's answer (which tells its revision); the app uses this to tell it from someone else's.
+ */
+export const writing = new Map<string, number>();
+
+async function writingKey<T>(key: string, run: () => Promise<T>): Promise<T> {
+  writing.set(key, (writing.get(key) ?? 0) + 1);
+  try {
+    return await run();
+  } finally {
+    const n = (writing.get(key) ?? 1) - 1;
+    if (n <= 0) writing.delete(key);
+    else writing.set(key, n);
+  }
+}
+
 export const api = {
   session: () => request<Session>('GET', '/session'),
   status: () => request<Status>('GET', '/status'),
@@ -103,10 +120,11 @@ export const api = {
   keys: () => request<KeyList>('GET', '/keys?layers=1'),
   key: (key: string) => request<Entry>('GET', '/keys/' + enc(key)),
   put: (key: string, value: JsonValue, ifMatch: number) =>
-    request<WriteResult>('PUT', '/keys/' + enc(key), { value }, ifMatch),
-  remove: (key: string, ifMatch: number) => request<WriteResult>('DELETE', '/keys/' + enc(key), undefined, ifMatch),
+    writingKey(key, () => request<WriteResult>('PUT', '/keys/' + enc(key), { value }, ifMatch)),
+  remove: (key: string, ifMatch: number) =>
+    writingKey(key, () => request<WriteResult>('DELETE', '/keys/' + enc(key), undefined, ifMatch)),
   revert: (key: string, revision: number, ifMatch: number) =>
-    request<WriteResult>('POST', '/keys/' + enc(key) + '/revert', { revision }, ifMatch),
+    writingKey(key, () => request<WriteResult>('POST', '/keys/' + enc(key) + '/revert', { revision }, ifMatch)),
   history: (key: string, limit = 25) =>
     request<{ entries: Change[] }>('GET', `/history?key=${enc(key)}&limit=${limit}`),
   snapshots: () => request<{ snapshots: Snapshot[] }>('GET', '/snapshots'),

@@ -60,7 +60,7 @@ function json(text: string): unknown {
 test('the page loads with its token, drops the token from the URL, and shows every setting', async (t) => {
   const { store, cleanup } = demoStore(t);
   const server = await serve(store, cleanup, 0, { PSMC_DISPLAY__UNITS: 'imperial' });
-  const page = await newPage(t);
+  const page = await newPage(t, { width: 1200, height: 1500 });
   await openGui(page, server.loginUrl);
   assert.ok(!page.url().includes('token='), `the token stays out of the address bar: ${page.url()}`);
   for (const key of [
@@ -82,7 +82,7 @@ test('the page loads with its token, drops the token from the URL, and shows eve
     await page.locator('[data-testid="footer"]').innerText(),
     new RegExp(store.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
   );
-  await screenshot(page, '01-settings', true);
+  await screenshot(page, '01-settings');
 
   // Search narrows the list; keys are grouped by prefix.
   await page.keyboard.press('/');
@@ -318,6 +318,41 @@ test('a read-only token sees everything and can edit nothing', async (t) => {
   assert.equal(cliGet(store, 'plant.name'), 'North Works');
 });
 
+test('the keyboard alone: Tab order through a setting, Space toggles a switch, Enter saves, Escape cancels', async (t) => {
+  const { store, cleanup } = demoStore(t);
+  const server = await serve(store, cleanup);
+  const page = await newPage(t);
+  await openGui(page, server.loginUrl);
+  const active = async (): Promise<string> =>
+    String(await page.evaluate('(document.activeElement?.id || document.activeElement?.textContent || "").trim()'));
+  await row(page, 'alarms.email').locator('input').focus();
+  await page.keyboard.press('Tab');
+  assert.equal(await active(), 'History');
+  await page.keyboard.press('Tab');
+  assert.equal(await active(), 'Reset');
+  await page.keyboard.press('Tab');
+  assert.equal(await active(), 'k-alarms_enabled', "the next setting's editor comes next");
+  await page.keyboard.press('Space');
+  await until(
+    'the switch to turn off',
+    async () => (await row(page, 'alarms.enabled').getByRole('switch').getAttribute('aria-checked')) === 'false',
+  );
+  await until('the CLI to read false', () => cliGet(store, 'alarms.enabled') === false);
+  assert.equal(await active(), 'k-alarms_enabled', 'focus stays on the switch after it saved');
+  await screenshot(page, '13-keyboard-focus');
+  // A number field: type, Enter saves; type again, Escape cancels.
+  await row(page, 'display.refresh_ms').locator('input').focus();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('750');
+  await page.keyboard.press('Enter');
+  await until('the CLI to read 750', () => cliGet(store, 'display.refresh_ms') === 750);
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('900');
+  await page.keyboard.press('Escape');
+  await untilValue(page, 'display.refresh_ms', '750');
+  assert.equal(cliGet(store, 'display.refresh_ms'), 750);
+});
+
 test('on a narrow (390 px) screen everything fits without sideways scrolling', async (t) => {
   const { store, cleanup } = demoStore(t);
   cli(store, ['snapshot', 'create', 'baseline']);
@@ -326,12 +361,12 @@ test('on a narrow (390 px) screen everything fits without sideways scrolling', a
   await openGui(page, server.loginUrl);
   const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
   assert.ok(width <= 390, `the settings page is ${width} px wide`);
-  await screenshot(page, '13-narrow-settings');
+  await screenshot(page, '14-narrow-settings');
   await page.getByRole('link', { name: 'Snapshots' }).click();
   await page.locator('[data-testid="snapshot"]').first().waitFor({ timeout: WAIT_MS });
   const width2 = Number(await page.evaluate('document.documentElement.scrollWidth'));
   assert.ok(width2 <= 390, `the snapshots page is ${width2} px wide`);
-  await screenshot(page, '14-narrow-snapshots');
+  await screenshot(page, '15-narrow-snapshots');
 });
 
 test('dark mode follows the system setting', async (t) => {
@@ -344,7 +379,7 @@ test('dark mode follows the system setting', async (t) => {
   await openGui(page, server.loginUrl);
   const bg = await page.evaluate('getComputedStyle(document.body).backgroundColor');
   assert.notEqual(bg, 'rgb(255, 255, 255)');
-  await screenshot(page, '15-dark');
+  await screenshot(page, '16-dark');
 });
 
 test('after the server restarts, the page reconnects and catches up on what changed meanwhile', async (t) => {
@@ -356,7 +391,7 @@ test('after the server restarts, the page reconnects and catches up on what chan
   await server.stop();
   await page.locator('[data-testid="connection"]', { hasText: 'Reconnecting' }).waitFor({ timeout: WAIT_MS });
   cli(store, ['set', 'plant.name', 'Changed While Down']);
-  await screenshot(page, '16-reconnecting');
+  await screenshot(page, '17-reconnecting');
   server = await serve(store, cleanup, port);
   await page.locator('[data-testid="connection"]', { hasText: 'Live' }).waitFor({ timeout: WAIT_MS * 2 });
   await untilValue(page, 'plant.name', 'Changed While Down');

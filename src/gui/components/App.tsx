@@ -7,7 +7,7 @@
  * row shows the effective value with all its layers. Rows changed by anyone but this page flash.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, setUnauthorizedHandler } from '../api.js';
+import { api, ApiError, setUnauthorizedHandler, writing } from '../api.js';
 import { Live } from '../live.js';
 import type { ConnectionState } from '../live.js';
 import type { Change, Entry, JsonValue, KeySchema, SchemaDocument, Session, Status } from '../types.js';
@@ -142,7 +142,7 @@ export function App() {
         return;
       }
       if (c.op === 'conflict') return;
-      const foreign = !own.current.has(c.revision);
+      const foreign = !own.current.has(c.revision) && !(c.source === 'gui' && writing.has(c.key));
       // A set of a key whose value comes from the served store's own layer: show it at once, then
       // re-read the key (below) for anything the event does not say (layers, schema).
       if (c.op === 'set' && Object.hasOwn(c, 'value')) {

@@ -49,6 +49,20 @@ function storedLayer(entry: Entry | undefined, storeLayer: string | undefined): 
   return layers.find((l) => l.layer === storeLayer) ?? layers.find((l) => l.layer === 'project' || l.layer === 'user');
 }
 
+/** Who set the value shown: the effective one, or for an env/override winner the stored one. */
+function metaText(entry: Entry, stored: LayerValue | undefined): string {
+  if (entry.layer === 'default') return 'Default value';
+  if ((entry.layer === 'env' || entry.layer === 'override') && stored !== undefined)
+    return `Stored value set by ${sourceText(stored.source ?? 'unknown')}`;
+  if (entry.layer === 'env' || entry.layer === 'override') return 'Not stored';
+  return `Set by ${sourceText(entry.source)}`;
+}
+
+function metaTime(entry: Entry, stored: LayerValue | undefined): string | null {
+  if (entry.layer === 'env' || entry.layer === 'override') return stored?.time ?? null;
+  return entry.time;
+}
+
 export function KeyRow({ row, storeLayer, canEdit, flash, onOwnWrite, onRefresh }: KeyRowProps) {
   const { key, entry } = row;
   const schema = row.schema ?? entry?.schema;
@@ -66,7 +80,9 @@ export function KeyRow({ row, storeLayer, canEdit, flash, onOwnWrite, onRefresh 
   const [historyOpen, setHistoryOpen] = useState(false);
 
   const readOnlyKey = schema?.readOnly === true;
-  const disabled = !canEdit || saving || readOnlyKey;
+  // Not disabled while saving: a disabled control loses keyboard focus. `onCommit` ignores a
+  // second save while one is in flight instead.
+  const disabled = !canEdit || readOnlyKey;
   const id = 'k-' + key.replace(/[^A-Za-z0-9_-]/g, '_');
   const label = labelOf(key);
 
@@ -102,6 +118,7 @@ export function KeyRow({ row, storeLayer, canEdit, flash, onOwnWrite, onRefresh 
   }
 
   function onCommit(value?: JsonValue): void {
+    if (saving) return;
     if (value !== undefined) {
       // Enum and bool: save right away, from the revision shown.
       void write(value, casRevision);
@@ -252,8 +269,10 @@ export function KeyRow({ row, storeLayer, canEdit, flash, onOwnWrite, onRefresh 
       <div class="row-meta" id={`${id}-meta`}>
         {entry !== undefined ? (
           <span data-testid="meta">
-            {layer === 'default' ? 'Default value' : `Set by ${sourceText(entry.source)}`}
-            {entry.time !== null ? <span title={fullTime(entry.time)}> · {relativeTime(entry.time)}</span> : null}
+            {metaText(entry, stored)}
+            {metaTime(entry, stored) !== null ? (
+              <span title={fullTime(metaTime(entry, stored))}> · {relativeTime(metaTime(entry, stored))}</span>
+            ) : null}
             {casRevision > 0 ? ` · r${casRevision}` : ''}
           </span>
         ) : (
