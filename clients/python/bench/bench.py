@@ -197,13 +197,22 @@ def ts_reference():
 def main():
     started = time.time()
     ops = 200000 if QUICK else 1000000
-    gets = [bench_get(10, ops), bench_get(1000, ops), bench_get(100000, ops // 2)]
     set_ops = 500 if QUICK else 2000
+    # TypeScript before and after the Python loops, best of the two: the machine's load moves.
+    side_runs = [ts_side_by_side(2000000 if not QUICK else 500000, set_ops)]
+    gets = [bench_get(10, ops), bench_get(1000, ops), bench_get(100000, ops // 2)]
     sets = [bench_set(10, set_ops), bench_set(10, set_ops, mirror=False), bench_set(10, set_ops, durability="normal")]
+    # ... and Python's durable set with the mirror on once more, after TypeScript's second run.
+    side_runs.append(ts_side_by_side(2000000 if not QUICK else 500000, set_ops))
+    again = bench_set(10, set_ops)
+    if again["usPerOp"] < sets[0]["usPerOp"]:
+        sets[0] = again
     cold = bench_cold(10 if QUICK else 30)
     cold_src = bench_cold(5 if QUICK else 15, bytecode=False)
     ref = ts_reference()
-    side = ts_side_by_side(2000000 if not QUICK else 500000, set_ops)
+    ok = [r for r in side_runs if r is not None and "getNsPerOp" in r]
+    side = None if not ok else {"getNsPerOp": min(r["getNsPerOp"] for r in ok),
+                                "setUsPerOp": min(r["setUsPerOp"] for r in ok), "runs": side_runs}
 
     rows = []
     if side is not None and "getNsPerOp" in side:

@@ -92,12 +92,17 @@ def commit_temp(tmp, target):
     _sync_dir(os.path.dirname(target) or ".")
 
 
-def write_file_atomic(target, data):
-    """Replaces ``target`` with ``data`` atomically (see the module comment)."""
+def write_temp_retrying(target, data):
+    """:func:`write_temp`, redone once from scratch after an error a retry can cure (an fsync error:
+    see the module comment). Returns the temp file's path; :func:`commit_temp` puts it in place."""
     try:
-        tmp = write_temp(target, data)
+        return write_temp(target, data)
     except OSError as e:
         if e.errno in _NO_RETRY:
             raise
-        tmp = write_temp(target, data)  # one retry from scratch: a new temp file, written and fsynced
-    commit_temp(tmp, target)
+        return write_temp(target, data)  # one retry from scratch: a new temp file, written and fsynced
+
+
+def write_file_atomic(target, data):
+    """Replaces ``target`` with ``data`` atomically (see the module comment)."""
+    commit_temp(write_temp_retrying(target, data), target)

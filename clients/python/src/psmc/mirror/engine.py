@@ -37,7 +37,7 @@ import os
 import time
 
 from ..errors import PsmcError
-from .atomic import TEMP_MARK, commit_temp, discard_temp, write_file_atomic, write_temp
+from .atomic import TEMP_MARK, commit_temp, discard_temp, write_temp, write_temp_retrying
 from .files import MIRROR_FILES
 
 #: A file modified less than this long ago may still be being written: wait before importing it.
@@ -355,8 +355,9 @@ class Mirror(object):
                 )
                 if moved:
                     return False
+                written = stat_of(tmp)
                 commit_temp(tmp, file)
-                self._record_written(tx, text, revision)
+                self._record_written(tx, text, revision, written)
                 return True
 
             try:
@@ -390,11 +391,22 @@ class Mirror(object):
         tx.write_meta(META_MTIME, str(st[1]))
         self._known = st
 
-    def _record_written(self, tx, text, revision):
-        st = stat_of(self.file)
+    def write_and_record(self, tx, text, revision):
+        """Writes ``text`` over the mirror atomically and records it as exported at ``revision``."""
+        tmp = write_temp_retrying(self.file, text)
+        written = stat_of(tmp)
+        commit_temp(tmp, self.file)
+        self._record_written(tx, text, revision, written)
+
+    def _record_written(self, tx, text, revision, st):
+        """Records ``text`` as the mirror's content at ``revision``. ``st`` is the stat of the temp
+        file taken before its rename (a rename keeps size and mtime): a stat of the target after the
+        rename could see a hand save that landed in between, record it as ours, and never import it."""
         if st is None:
             raise PsmcError(
-                "PSMC_IO", "%s vanished right after it was written." % self.file, "Check what else writes to the store directory."
+                "PSMC_IO",
+                "The temp file for %s vanished right after it was written." % self.file,
+                "Check what else writes to the store directory.",
             )
         tx.write_meta(META_REVISION, str(revision))
         tx.write_meta(META_HASH, sha256(text.encode("utf-8", "surrogatepass")))
@@ -407,8 +419,7 @@ class Mirror(object):
         from ..value import decode_stored
 
         text = self._codec_now().render([(r.key, decode_stored(r.value)) for r in tx.all_rows()])
-        write_file_atomic(self.file, text)
-        self._record_written(tx, text, revision)
+        self.write_and_record(tx, text, revision)
 
     def _updated_text(self, base, changes):
         """The file with ``changes`` applied (§mirror.update). The span-edit update rescans the

@@ -2,7 +2,6 @@
 §mirror.invalid; TypeScript: src/mirror/mirror.ts): merging a hand edit into the database and
 recording a refused one. Used by :class:`psmc.mirror.engine.Mirror`, under its rules."""
 from ..errors import PsmcError
-from .atomic import write_file_atomic
 from .engine import (
     META_ERROR,
     META_ERROR_HASH,
@@ -112,8 +111,7 @@ def import_edit(m, tx, text, digest, st, base_revision):
     revision = tx.read_state().revision
     if fix:
         new_text = codec.update(text, fix)
-        write_file_atomic(m.file, new_text)
-        m._record_written(tx, new_text, revision)
+        m.write_and_record(tx, new_text, revision)
     else:
         tx.write_meta(META_REVISION, str(revision))
         tx.write_meta(META_HASH, digest)
