@@ -141,6 +141,20 @@ test('an edit in the GUI is what the CLI reads; Escape puts the value back; bad 
   await row(page, 'plant.sensors').locator('[data-testid="save"]').waitFor({ state: 'detached', timeout: WAIT_MS });
   assert.deepEqual(cliGet(store, 'plant.sensors'), [{ id: 't9', label: 'New', max: 42 }]);
 
+  // The server's refusal is shown inline too: request bodies may not hold a member named
+  // "constructor" (a guard the page itself does not apply), so the PUT gets a 400 with a hint.
+  cli(store, ['set', 'misc.blob', '{"a":1}']);
+  const blob = row(page, 'misc.blob').locator('textarea');
+  await blob.waitFor({ timeout: WAIT_MS });
+  await blob.fill('{"constructor": 1}');
+  await blob.press('Control+Enter');
+  const refused = row(page, 'misc.blob').locator('[data-testid="problem"]');
+  await refused.waitFor({ timeout: WAIT_MS });
+  assert.match(await refused.innerText(), /constructor/);
+  await screenshot(page, '04b-server-error');
+  assert.deepEqual(cliGet(store, 'misc.blob'), { a: 1 });
+  await blob.press('Escape');
+
   // Enum and bool editors save on change.
   await row(page, 'display.units').locator('select').selectOption({ label: 'imperial' });
   await row(page, 'alarms.enabled').getByRole('switch').click();
