@@ -185,7 +185,8 @@ class Store(ExplainMethods, WriteMethods, SyncMethods, SnapshotMethods):
         self._busy_timeout_ms = busy_timeout_ms
         self._overrides = _layer_map("overrides", overrides)
         self._defaults = _layer_map("defaults", defaults)
-        self._env_vars = {} if self._env_prefix is False else snapshot_env(env, self._env_prefix)
+        # §env.mapping: on Windows the environment is case-insensitive; names are compared upper-cased.
+        self._env_vars = {} if self._env_prefix is False else snapshot_env(env, self._env_prefix, case_insensitive=os.name == "nt")
         self._env_cache = {}
         self._env_epoch = -1
 
