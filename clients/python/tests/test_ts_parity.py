@@ -173,3 +173,28 @@ def test_python_and_typescript_take_turns_on_one_store(tmp_path, fmt):
     assert not [h for h in hist if h["source"] == "file"], "no write was mistaken for a hand edit"
     status = json.loads(ts("status", "--json", "--store", both))
     assert status["mirror"]["state"] == "in-sync"
+
+
+def _both(*args):
+    t = subprocess.run([NODE, PSMC_CJS] + list(args), capture_output=True, text=True, env=_env())
+    p = subprocess.run([sys.executable, "-m", "psmc"] + list(args), capture_output=True, text=True, env=_env())
+    return t, p
+
+
+def test_status_text_and_json_are_the_same_as_typescript(tmp_path):
+    d = str(tmp_path)
+    t, p = _both("status", "--store", d)  # no store yet
+    assert (p.returncode, p.stdout, p.stderr) == (t.returncode, t.stdout, t.stderr)
+    py("set", "a", "1", "--store", d)
+    for args in (("status", "--store", d), ("status", "--json", "--store", d)):
+        t, p = _both(*args)
+        assert (p.returncode, p.stdout, p.stderr) == (t.returncode, t.stdout, t.stderr)
+    f = os.path.join(d, "config.json")
+    with open(f, "w") as fh:
+        fh.write('// mine\n{\n  "a": 1,\n  "b c": 2\n}\n')
+    os.utime(f, (1, 1))
+    py("get", "a", "--store", d)  # records the invalid edit
+    for args in (("status", "--store", d), ("status", "--json", "--store", d)):
+        t, p = _both(*args)
+        assert (p.returncode, p.stdout, p.stderr) == (t.returncode, t.stdout, t.stderr)
+    assert json.loads(p.stdout)["mirror"]["state"] == "invalid-edit"

@@ -1,4 +1,4 @@
-"""The psmc command line in Python: ``python -m psmc get|set|unset|list|explain|history|undo|revision|watch``.
+"""The psmc command line in Python: ``python -m psmc get|set|unset|list|explain|history|undo|revision|watch|status``.
 
 Same commands, options, output shapes and exit codes as the TypeScript CLI (src/cli/,
 docs/cli.md); writes are recorded with source ``python`` unless ``--source`` or
@@ -24,11 +24,12 @@ COMMANDS = {
     "undo": "Revert a revision as a new change",
     "revision": "Print the store revision",
     "watch": "Print changes as they are committed, until interrupted",
+    "status": "Show where the store is and how its database and mirror file stand",
     "help": "Show help for psmc or for a command",
 }
 
 #: Commands of the TypeScript CLI that this client does not have yet.
-NOT_HERE = ("export", "import", "init", "schema")
+NOT_HERE = ("export", "import", "init", "schema", "snapshot", "doctor", "edit")
 
 GLOBAL_OPTIONS = {
     "store": "string",

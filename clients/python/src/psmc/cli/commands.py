@@ -5,6 +5,7 @@ import re
 from ..errors import PsmcError
 from . import usage_error
 from .format import inline_value, plain_value, short_time, table
+from .status import STATUS_USAGE, run_status
 
 
 # ---------------------------------------------------------------------------
@@ -571,3 +572,5 @@ SPECS = {
     "revision": {"args": [], "options": {}, "usage": REVISION_USAGE, "run": run_revision},
     "watch": {"args": ["[prefix]"], "options": {"since": "string"}, "usage": WATCH_USAGE, "run": run_watch},
 }
+
+SPECS["status"] = {"args": [], "options": {}, "usage": STATUS_USAGE, "run": run_status}
