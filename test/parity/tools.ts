@@ -14,7 +14,7 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file runs from dist/test/parity/). */
@@ -53,7 +53,8 @@ export function ensurePython(): string {
 /** Where cargo puts release binaries (`$CARGO_TARGET_DIR` honoured). */
 export function rustReleaseDir(): string {
   const t = process.env['CARGO_TARGET_DIR'];
-  const target = t === undefined || t === '' ? join(RUST_DIR, 'target') : isAbsolute(t) ? t : join(RUST_DIR, t);
+  // cargo resolves a relative CARGO_TARGET_DIR against its working directory, which is ours.
+  const target = t === undefined || t === '' ? join(RUST_DIR, 'target') : isAbsolute(t) ? t : resolve(t);
   return join(target, 'release');
 }
 
