@@ -487,8 +487,8 @@ pub enum ParseError {
     /// Not JSON at all (JavaScript's `JSON.parse` throws a SyntaxError): byte offset and reason.
     Syntax { offset: usize, message: String },
     /// JSON, but it holds a lone surrogate escape, which no Rust string can hold. JavaScript
-    /// parses it and the value rules refuse it (§value.limits 2).
-    LoneSurrogate,
+    /// parses it and the value rules refuse it (§value.limits 2). Where the first one is.
+    LoneSurrogate(LoneAt),
     /// JSON nested deeper than this parser builds (far beyond the 64 the value rules allow).
     TooDeep,
 }
@@ -497,10 +497,30 @@ impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ParseError::Syntax { offset, message } => write!(f, "{} at position {}", message, offset),
-            ParseError::LoneSurrogate => f.write_str("a string holds a lone UTF-16 surrogate, which is not valid Unicode"),
+            ParseError::LoneSurrogate(at) => write!(
+                f,
+                "{} holds a lone UTF-16 surrogate (U+{:04X}) at index {}, which is not valid Unicode",
+                if at.name { "a member name" } else { "a string" },
+                at.unit,
+                at.index
+            ),
             ParseError::TooDeep => f.write_str("the JSON nests too deep"),
         }
     }
+}
+
+/// The first lone surrogate escape of a JSON text, as JavaScript's value rules report it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoneAt {
+    /// The surrogate's UTF-16 code unit (0xD800–0xDFFF).
+    pub unit: u32,
+    /// Its index in the string, in UTF-16 code units (as JavaScript counts).
+    pub index: usize,
+    /// The JSON Pointer of the string within the value (`""` for the value itself); a member
+    /// name's is the path of its member.
+    pub path: String,
+    /// True when the string is a member name.
+    pub name: bool,
 }
 
 /// How the parser treats a lone surrogate escape.
@@ -521,10 +541,11 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
 }
 
 pub fn parse_with(text: &str, lone: LoneSurrogates) -> Result<Value, ParseError> {
-    let mut p = Parser { s: text.as_bytes(), text, i: 0, lone, saw_lone: false };
+    let mut p = Parser { s: text.as_bytes(), text, i: 0, lone, saw_lone: false, pending: None, first: None };
     let v = p.parse_document()?;
     if p.saw_lone && matches!(lone, LoneSurrogates::Refuse) {
-        return Err(ParseError::LoneSurrogate);
+        let at = p.first.unwrap_or(LoneAt { unit: 0xFFFD, index: 0, path: String::new(), name: false });
+        return Err(ParseError::LoneSurrogate(at));
     }
     Ok(v)
 }
@@ -535,6 +556,9 @@ struct Parser<'a> {
     i: usize,
     lone: LoneSurrogates,
     saw_lone: bool,
+    /// The first lone surrogate (code unit, UTF-16 index, is a member name) until its path is known.
+    pending: Option<(u32, usize, bool)>,
+    first: Option<LoneAt>,
 }
 
 enum Frame {
@@ -542,7 +566,28 @@ enum Frame {
     Object(Vec<(String, Value)>, String),
 }
 
+/// The JSON Pointer of the place the parser is at: each open array's next index, each open
+/// object's current member name.
+fn pointer(stack: &[Frame]) -> String {
+    let mut out = String::new();
+    for f in stack {
+        out.push('/');
+        match f {
+            Frame::Array(items) => out.push_str(&items.len().to_string()),
+            Frame::Object(_, name) => out.push_str(&name.replace('~', "~0").replace('/', "~1")),
+        }
+    }
+    out
+}
+
 impl<'a> Parser<'a> {
+    /// Gives the first lone surrogate its path once the string holding it is placed on `stack`.
+    fn settle(&mut self, stack: &[Frame]) {
+        if let Some((unit, index, name)) = self.pending.take() {
+            self.first = Some(LoneAt { unit, index, path: pointer(stack), name });
+        }
+    }
+
     fn err<T>(&self, message: &str) -> Result<T, ParseError> {
         Err(ParseError::Syntax { offset: self.i, message: message.to_string() })
     }
@@ -604,11 +649,15 @@ impl<'a> Parser<'a> {
                         } else {
                             let name = self.member_name()?;
                             stack.push(Frame::Object(Vec::new(), name));
+                            self.settle(&stack);
                             continue 'value;
                         }
                     }
                 }
-                b'"' => v = Value::String(self.string()?),
+                b'"' => {
+                    v = Value::String(self.string()?);
+                    self.settle(&stack);
+                }
                 b't' => v = self.literal("true", Value::Bool(true))?,
                 b'f' => v = self.literal("false", Value::Bool(false))?,
                 b'n' => v = self.literal("null", Value::Null)?,
@@ -676,6 +725,7 @@ impl<'a> Parser<'a> {
                                 if let Some(Frame::Object(_, name)) = stack.last_mut() {
                                     *name = n;
                                 }
+                                self.settle(&stack);
                                 continue 'value;
                             }
                             Some(b'}') => {
@@ -700,6 +750,9 @@ impl<'a> Parser<'a> {
             return self.err("expected a member name in double quotes");
         }
         let name = self.string()?;
+        if let Some(p) = self.pending.as_mut() {
+            p.2 = true;
+        }
         self.ws();
         if self.s.get(self.i) != Some(&b':') {
             return self.err("expected ':' after the member name");
@@ -783,7 +836,10 @@ impl<'a> Parser<'a> {
         Ok(n)
     }
 
-    fn lone(&mut self, out: &mut String) {
+    fn lone(&mut self, out: &mut String, unit: u32) {
+        if !self.saw_lone {
+            self.pending = Some((unit, out.encode_utf16().count(), false));
+        }
         self.saw_lone = true;
         out.push(match self.lone {
             LoneSurrogates::Refuse => '\u{FFFD}',
@@ -836,14 +892,14 @@ impl<'a> Parser<'a> {
                                         let cp = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
                                         out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
                                     } else {
-                                        self.lone(&mut out);
+                                        self.lone(&mut out, u);
                                         self.i = save;
                                     }
                                 } else {
-                                    self.lone(&mut out);
+                                    self.lone(&mut out, u);
                                 }
                             } else if (0xDC00..0xE000).contains(&u) {
-                                self.lone(&mut out);
+                                self.lone(&mut out, u);
                             } else {
                                 out.push(char::from_u32(u).unwrap_or('\u{FFFD}'));
                             }
@@ -902,7 +958,11 @@ mod tests {
     fn strings() {
         let v = parse(r#""a\u0001\u007f\u2028\"\\\/\b\f\n\r\t😀""#).unwrap();
         assert_eq!(v.to_json(), "\"a\\u0001\u{7f}\u{2028}\\\"\\\\/\\b\\f\\n\\r\\t😀\"");
-        assert_eq!(parse(r#""\ud800""#), Err(ParseError::LoneSurrogate));
+        let at = |unit, index, path: &str, name| ParseError::LoneSurrogate(LoneAt { unit, index, path: path.into(), name });
+        assert_eq!(parse(r#""\ud800""#), Err(at(0xD800, 0, "", false)));
+        assert_eq!(parse(r#"[1,{"a~":["\ud800\u0041", "\udc00"]}]"#), Err(at(0xD800, 0, "/1/a~0/0", false)));
+        assert_eq!(parse(r#"{"x":1,"y\udc00":2}"#), Err(at(0xDC00, 1, "/y\u{fffd}", true)));
+        assert_eq!(parse(r#"{"x":"\u00e9\ud83d\ude00\ud83d"}"#), Err(at(0xD83D, 3, "/x", false)));
         assert!(matches!(parse(r#""\ud800"x"#), Err(ParseError::Syntax { .. })));
     }
 

@@ -193,7 +193,25 @@ fn too_deep(path: &str, key: Option<&str>) -> PsmcError {
     )
 }
 
-/// The error for JSON text holding a lone surrogate (JavaScript parses it; the rules refuse it).
+/// The error for JSON text holding a lone surrogate (JavaScript parses it; the rules refuse it),
+/// worded as TypeScript and Python word it: what holds it, where, the code unit and its index.
+pub fn lone_surrogate_error_at(key: Option<&str>, at: &json::LoneAt) -> PsmcError {
+    value_error(
+        format!(
+            "{} in {} holds a lone UTF-16 surrogate (U+{:04X}) at index {}, which is not valid Unicode.",
+            if at.name { "A member name" } else { "A string" },
+            where_(&at.path, key),
+            at.unit,
+            at.index
+        ),
+        &at.path,
+        "Remove the broken character, or encode binary data as base64 in a string.",
+        key,
+    )
+}
+
+/// The error for a lone surrogate whose place is not known (a reader that only knows that a
+/// value held one); prefer [`lone_surrogate_error_at`].
 pub fn lone_surrogate_error(key: Option<&str>) -> PsmcError {
     let mut e = PsmcError::new(
         ErrorCode::ValueInvalid,
@@ -247,7 +265,7 @@ pub fn encode_checked(value: &mut Value, key: Option<&str>) -> Result<String> {
 pub fn decode_value(text: &str, key: Option<&str>) -> Result<Value> {
     match json::parse(text) {
         Ok(v) => checked(v, key),
-        Err(ParseError::LoneSurrogate) => Err(lone_surrogate_error(key)),
+        Err(ParseError::LoneSurrogate(at)) => Err(lone_surrogate_error_at(key, &at)),
         Err(ParseError::TooDeep) => Err(too_deep_parse_error(key)),
         Err(e @ ParseError::Syntax { .. }) => {
             let what = match key {
@@ -283,7 +301,7 @@ pub fn decode_stored(text: &str) -> Result<Value> {
 pub fn parse_loose_value(text: &str, key: Option<&str>) -> Result<Value> {
     match json::parse(text) {
         Ok(v) => checked(v, key),
-        Err(ParseError::LoneSurrogate) => Err(lone_surrogate_error(key)),
+        Err(ParseError::LoneSurrogate(at)) => Err(lone_surrogate_error_at(key, &at)),
         Err(ParseError::TooDeep) => Err(too_deep_parse_error(key)),
         Err(ParseError::Syntax { .. }) => Ok(Value::String(text.to_string())),
     }
@@ -308,5 +326,35 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
             x.iter().all(|(k, v)| index.get(k.as_str()).is_some_and(|w| values_equal(v, w)))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(text: &str, key: Option<&str>) -> PsmcError {
+        decode_value(text, key).expect_err("a lone surrogate is refused")
+    }
+
+    #[test]
+    fn lone_surrogate_message_names_the_unit_index_and_path() {
+        // The same words as TypeScript's and Python's value rules.
+        let e = message(r#""\ud800""#, None);
+        assert_eq!(e.code(), "PSMC_VALUE_INVALID");
+        assert_eq!(e.details().get("path").and_then(Value::as_str), Some(""));
+        assert_eq!(e.message(), "A string in the value holds a lone UTF-16 surrogate (U+D800) at index 0, which is not valid Unicode.");
+        let e = message(r#"{"a":[1,"x😀\udc01"]}"#, Some("k"));
+        assert_eq!(
+            e.message(),
+            "A string in the value at /a/1 of key \"k\" holds a lone UTF-16 surrogate (U+DC01) at index 3, which is not valid Unicode."
+        );
+        let e = message(r#"{"a/b":{"\ud83dz":1}}"#, None);
+        assert!(e.message().starts_with("A member name in the value at /a~1b/"), "{}", e.message());
+        assert!(e.message().contains("(U+D83D) at index 0"), "{}", e.message());
+        // A high surrogate followed by a non-low escape: the first one is the lone one.
+        let e = message(r#"["ok", "\ud800\u0041"]"#, None);
+        assert!(e.message().contains("at /1 holds a lone UTF-16 surrogate (U+D800) at index 0"), "{}", e.message());
+        assert!(parse_loose_value(r#""\udfff""#, None).unwrap_err().message().contains("(U+DFFF) at index 0"));
     }
 }

@@ -231,7 +231,7 @@ fn json_text(text: &str) -> Result<Value, PsmcError> {
     }
     match json::parse(text) {
         Ok(v) => Ok(v),
-        Err(ParseError::LoneSurrogate) => Err(psmc::value::lone_surrogate_error(None)),
+        Err(ParseError::LoneSurrogate(at)) => Err(psmc::value::lone_surrogate_error_at(None, &at)),
         Err(ParseError::TooDeep) => Err(PsmcError::new(ErrorCode::ValueInvalid, "too deep", "")),
         Err(e) => Err(PsmcError::new(ErrorCode::Parse, e.to_string(), "")),
     }

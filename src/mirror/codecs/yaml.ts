@@ -4,7 +4,8 @@
  * built here from its node tree, members as own data properties. Anchors,
  * aliases, tags and directives are refused (§mirror.parse): they are outside
  * the subset every client reads, and an alias would let one span edit change
- * another key.
+ * another key. A document with no node (`---` alone, comments) is the empty
+ * store.
  */
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode, type Pair } from 'yaml';
 import type { JsonValue } from '../../core/value.js';
@@ -228,8 +229,55 @@ function afterColon(text: string, key: unknown): number {
   return colon === -1 ? end : colon + 1;
 }
 
+/**
+ * Refuses a directive (`%YAML`, `%TAG`, any `%` line before the document):
+ * the first line that is neither blank nor a comment starts with `%`.
+ */
+function refuseDirectives(text: string): void {
+  const re = /[ \t]*(?:#.*)?(?:\r?\n|$)/y;
+  let p = text.startsWith('\uFEFF') ? 1 : 0;
+  while (p < text.length) {
+    re.lastIndex = p;
+    const m = re.exec(text);
+    if (m === null || m[0] === '') break;
+    p += m[0].length;
+  }
+  if (text[p] === '%') {
+    refuse(
+      text,
+      p,
+      'Directives (%YAML, %TAG …) are not used in the mirror file',
+      'Delete the line starting with "%": the mirror file is plain YAML 1.2 and uses no directives.',
+    );
+  }
+}
+
+/**
+ * True for a document with no node at all: nothing but comments, blank lines
+ * and the `---` / `...` markers. The parser gives it an empty plain scalar; the
+ * mirror reads it as the empty store (§mirror.parse). An anchor or tag on it
+ * (`--- &a`) is a node and is refused below.
+ */
+function isEmptyDocument(root: unknown): boolean {
+  return (
+    isScalar(root) &&
+    root.type === 'PLAIN' &&
+    root.value === null &&
+    root.source === '' &&
+    root.anchor === undefined &&
+    root.tag === undefined
+  );
+}
+
+/** The offset of a `...` document-end line, or -1. Only used when the file has no entries. */
+function documentEnd(text: string): number {
+  const m = /^\.\.\.(?=[ \t\r\n]|$)/m.exec(text);
+  return m === null ? -1 : m.index;
+}
+
 function scanYaml(text: string): Layout {
   const header = readHeader(text, '#');
+  refuseDirectives(text);
   let doc: ReturnType<typeof parseDocument>;
   try {
     doc = parseDocument(text, {
@@ -253,17 +301,9 @@ function scanYaml(text: string): Layout {
     // From the offset, so the column counts code points as §mirror.parse says.
     throw parseError(text, err.pos[0], what, YAML_HINT);
   }
-  if (doc.directives?.yaml.explicit === true) {
-    refuse(
-      text,
-      text.indexOf('%'),
-      'Directives (%YAML, %TAG) are not used in the mirror file',
-      'Delete the directive line.',
-    );
-  }
   const root = doc.contents;
   const entries: Entry[] = [];
-  if (root !== null) {
+  if (root !== null && !isEmptyDocument(root)) {
     if (!isMap(root) || root.flow === true) {
       refuse(
         text,
@@ -321,6 +361,12 @@ const editor: Editor = {
     return removeLines(text, e.start, e.end);
   },
   insert(text, layout, key, value) {
+    // A file with no entries that ends its document with `...`: the entry goes before that line.
+    const end = layout.entries.length === 0 ? documentEnd(text) : -1;
+    if (end !== -1) {
+      const nl = text.includes('\r\n') ? '\r\n' : '\n';
+      return text.slice(0, end) + entryText(key, value, '', nl) + nl + text.slice(end);
+    }
     return insertLines(text, layout, key, (indent, nl) => entryText(key, value, indent, nl), isComment);
   },
 };

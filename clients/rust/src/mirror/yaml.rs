@@ -282,6 +282,19 @@ fn is_comment(line: &str) -> bool {
 /// The span edits of §mirror.update for YAML.
 pub struct Editor;
 
+/// The offset of a `...` document-end line (at a line start, then a blank, a line break or the
+/// end), if any. Only used when the file has no entries, so no scalar can hold such a line.
+fn document_end(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut p = 0;
+    loop {
+        if b[p..].starts_with(b"...") && matches!(b.get(p + 3), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            return Some(p);
+        }
+        p += b[p..].iter().position(|&c| c == b'\n')? + 1;
+    }
+}
+
 impl super::common::Editor for Editor {
     fn scan(&self, text: &str) -> Result<Layout> {
         scan(text)
@@ -296,6 +309,13 @@ impl super::common::Editor for Editor {
         Ok(remove_lines(text, e.start, e.end))
     }
     fn insert(&self, text: &str, layout: &Layout, key: &str, value: &Value) -> Result<String> {
+        // A file with no entries that ends its document with `...`: the entry goes before that line.
+        if layout.entries.is_empty() {
+            if let Some(at) = document_end(text) {
+                let nl = newline_of(text);
+                return Ok(format!("{}{}{}{}", &text[..at], entry_text(key, value, "", nl), nl, &text[at..]));
+            }
+        }
         Ok(insert_lines(text, layout, key, &|indent, nl| entry_text(key, value, indent, nl), &is_comment))
     }
 }

@@ -6,6 +6,7 @@
 //! `---` line. It builds a node tree with positions; anchors, aliases and tags are kept on the
 //! nodes and refused in file order when values are converted (`yaml.rs`); directives and more
 //! than one document are refused here. Explicit `? ` keys are refused (§mirror.parse allows it).
+//! A document with no node (`---` alone, comments) is the empty store.
 //!
 //! Offsets are bytes; every character the grammar looks at is ASCII. Nesting is capped (200
 //! collections) before recursion could exhaust the stack.
@@ -228,26 +229,19 @@ impl<'a> Parser<'a> {
 
     // ── the document ──
 
-    /// The root node of the one document, or None for an empty document.
+    /// The root node of the one document, or None for a document with no node (nothing but
+    /// comments, blank lines and the `---` / `...` markers: the empty store).
     pub fn document(&mut self) -> Result<Option<Node>> {
-        let (mut p, mut ind) = self.next_content(0)?;
-        let mut directives = false;
-        while p < self.n && ind == 0 && self.b[p] == b'%' {
-            // As the TypeScript codec: %YAML is refused, other directives (%TAG) pass (tags are refused anyway).
-            if self.starts(p, "%YAML") && is_sep(self.ch(p + 5)) {
-                return self.err("Directives (%YAML, %TAG) are not used in the mirror file", self.text.find('%').unwrap_or(p));
-            }
-            directives = true;
-            let mut q = p;
-            while !self.is_break(q) {
-                q += 1;
-            }
-            (p, ind) = self.next_content(q)?;
+        let (mut p, ind) = self.next_content(0)?;
+        if p < self.n && ind == 0 && self.b[p] == b'%' {
+            return Err(parse_error(
+                self.text,
+                p,
+                "Directives (%YAML, %TAG …) are not used in the mirror file",
+                "Delete the line starting with \"%\": the mirror file is plain YAML 1.2 and uses no directives.",
+            ));
         }
-        if directives && !(p < self.n && ind == 0 && self.starts(p, "---")) {
-            return self.err("Missing directives-end indicator line", p);
-        }
-        if p < self.n && ind == 0 && self.starts(p, "---") && is_sep(self.ch(p + 3)) {
+        if p < self.n && ind == 0 && self.starts(p, "---") && self.is_doc_marker(p) {
             let Some(q) = self.end_of_line_void(p + 3) else {
                 return self.err("A top-level entry does not start its own line", self.skip_blanks(p + 3));
             };
@@ -255,18 +249,12 @@ impl<'a> Parser<'a> {
             if p < self.n && self.starts(p, "---") && self.is_doc_marker(p) {
                 return self.err("The file holds more than one YAML document", p);
             }
-            if p >= self.n || self.is_doc_marker(p) {
-                // As the TypeScript codec: an explicit document with no content is an empty scalar.
-                return self.err("The top level of the file is not a block mapping", q);
-            }
         }
         let mut root = None;
         if p < self.n && !self.is_doc_marker(p) {
             let (node, next, _) = self.block_node(p, -1)?;
             root = node;
             p = next;
-        } else if p < self.n && self.starts(p, "...") {
-            return self.err("The top level of the file is not a block mapping", p);
         }
         if p < self.n {
             if self.is_doc_marker(p) && self.starts(p, "...") {

@@ -13,7 +13,7 @@ use crate::errors::{ErrorCode, PsmcError, Result};
 use crate::json::{self, quote_str, Object, ParseError, Value};
 use crate::keys::assert_key;
 use crate::schema::parse_schema_document;
-use crate::value::{encode_checked, lone_surrogate_error, type_of, ValueType, MAX_SAFE_INTEGER};
+use crate::value::{encode_checked, lone_surrogate_error_at, type_of, ValueType, MAX_SAFE_INTEGER};
 
 use super::names::assert_stored_name;
 
@@ -178,7 +178,7 @@ pub fn parse_snapshot(text: &str, file: Option<&str>, expect_name: Option<&str>)
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let raw = match json::parse(body) {
         Ok(v) => v,
-        Err(ParseError::LoneSurrogate) => return Err(in_file(lone_surrogate_error(None), where_, "")),
+        Err(ParseError::LoneSurrogate(at)) => return Err(in_file(lone_surrogate_error_at(None, &at), where_, "")),
         Err(ParseError::TooDeep) => {
             return Err(parse_error(where_, "it nests too deeply to be a snapshot.".into(), None));
         }

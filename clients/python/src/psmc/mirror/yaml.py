@@ -7,7 +7,8 @@ scalars, block scalars (``|``, ``>``, chomping and indentation indicators), comm
 and one ``---`` line. Plain values are resolved by the YAML 1.2 core schema only. The reader builds
 a node tree with positions; anchors, aliases and tags are kept on the nodes and refused in file
 order while values are converted, as the TypeScript codec does; directives and more than one
-document are refused. Explicit ``? `` keys are refused (§mirror.parse allows that).
+document are refused. Explicit ``? `` keys are refused (§mirror.parse allows that). A document
+with no node (``---`` alone, comments) is the empty store.
 
 Modules: this one writes (canonical rendering, span edits) and converts the node tree to values;
 the reader is :mod:`psmc.mirror.yaml_reader` (structure), :mod:`psmc.mirror.yaml_scalars`
@@ -235,6 +236,9 @@ def _entry_text(key, value, indent, nl):
     return (nl + indent).join(yaml_entry_lines(key, value))
 
 
+_DOCUMENT_END = re.compile(r"^\.\.\.(?=[ \t\r\n]|\Z)", re.M)
+
+
 def _is_comment(line):
     return line.lstrip(" \t").startswith("#")
 
@@ -255,6 +259,11 @@ class _Editor(object):
 
     @staticmethod
     def insert(text, layout, key, value):
+        # A file with no entries that ends its document with ``...``: the entry goes before that line.
+        m = _DOCUMENT_END.search(text) if not layout.entries else None
+        if m is not None:
+            nl = "\r\n" if "\r\n" in text else "\n"
+            return text[: m.start()] + _entry_text(key, value, "", nl) + nl + text[m.start() :]
         return insert_lines(text, layout, key, lambda indent, nl: _entry_text(key, value, indent, nl), _is_comment)
 
 

@@ -94,20 +94,17 @@ class _Parser(ScalarReader):
     # -- the document --------------------------------------------------------
 
     def document(self):
+        """The root node of the one document, or None for a document with no node (nothing but
+        comments, blank lines and the ``---`` / ``...`` markers: the empty store)."""
         p, ind = self.next_content(0)
-        directives = False
-        while p < self.n and ind == 0 and self.text[p] == "%":
-            # As the TypeScript codec: %YAML is refused, other directives (%TAG) pass (tags are refused anyway).
-            if self.text.startswith("%YAML", p) and self.ch(p + 5) in (" ", "\t", "\n", "\r", ""):
-                self.err("Directives (%YAML, %TAG) are not used in the mirror file", self.text.find("%"))
-            directives = True
-            q = p
-            while not self.is_break(q):
-                q += 1
-            p, ind = self.next_content(q)
-        if directives and not (p < self.n and ind == 0 and self.text[p : p + 3] == "---"):
-            self.err("Missing directives-end indicator line", p)
-        if p < self.n and ind == 0 and self.text[p : p + 3] == "---" and self.ch(p + 3) in (" ", "\t", "\n", "\r", ""):
+        if p < self.n and ind == 0 and self.text[p] == "%":
+            raise parse_error(
+                self.text,
+                p,
+                "Directives (%YAML, %TAG \u2026) are not used in the mirror file",
+                'Delete the line starting with "%": the mirror file is plain YAML 1.2 and uses no directives.',
+            )
+        if p < self.n and ind == 0 and self.text[p : p + 3] == "---" and self.is_doc_marker(p):
             q = self.end_of_line_void(p + 3)
             if q < 0:
                 self.err(
@@ -117,15 +114,9 @@ class _Parser(ScalarReader):
             p, ind = self.next_content(q)
             if p < self.n and self.text[p : p + 3] == "---" and self.is_doc_marker(p):
                 self.err("The file holds more than one YAML document", p)
-            if p >= self.n or self.is_doc_marker(p):
-                # As the TypeScript codec: an explicit document with no content is an empty scalar,
-                # not the empty store (the spec reads "---" alone as the empty store).
-                self.err("The top level of the file is not a block mapping", q)
         root = None
         if p < self.n and not self.is_doc_marker(p):
             root, p, ind = self.block_node(p, -1, True)
-        elif p < self.n and root is None and self.text[p : p + 3] == "...":
-            self.err("The top level of the file is not a block mapping", p)
         if p < self.n:
             if self.is_doc_marker(p) and self.text[p : p + 3] == "...":
                 q = self.end_of_line_void(p + 3)
@@ -133,10 +124,9 @@ class _Parser(ScalarReader):
                     p, ind = self.next_content(q)
                     if p >= self.n:
                         return root
-            if self.is_doc_marker(p) or p < self.n:
-                if self.is_doc_marker(p):
-                    self.err("The file holds more than one YAML document", p)
-                self.err("Unexpected text after the top-level mapping", p)
+            if self.is_doc_marker(p):
+                self.err("The file holds more than one YAML document", p)
+            self.err("Unexpected text after the top-level mapping", p)
         return root
 
     # -- block nodes -----------------------------------------------------------
