@@ -93,11 +93,18 @@ test('the page loads with its token, drops the token from the URL, and shows eve
   await page.keyboard.press('Escape');
   await row(page, 'plant.name').waitFor();
 
-  // History of a key.
+  // History of a key, and "Revert to this".
+  cli(store, ['set', 'plant.name', 'Middle Works']);
+  await untilValue(page, 'plant.name', 'Middle Works');
   await row(page, 'plant.name').getByRole('button', { name: 'History' }).click();
-  await row(page, 'plant.name').locator('[data-testid="history"]').waitFor();
-  assert.match(await row(page, 'plant.name').locator('[data-testid="history"]').innerText(), /North Works/);
+  const history = row(page, 'plant.name').locator('[data-testid="history"]');
+  await history.getByText('"Middle Works"').waitFor({ timeout: WAIT_MS });
+  assert.match(await history.innerText(), /North Works/);
   await screenshot(page, '03-history');
+  await history.getByRole('button', { name: 'Revert to this' }).first().click();
+  await untilValue(page, 'plant.name', 'North Works');
+  assert.equal(cliGet(store, 'plant.name'), 'North Works');
+  assert.match(cli(store, ['history', 'plant.name']), /gui/);
 });
 
 test('an edit in the GUI is what the CLI reads; Escape puts the value back; bad input is refused inline', async (t) => {
@@ -282,7 +289,10 @@ test('an invalid hand edit of the mirror shows a banner with where and what, unt
   await openGui(page, server.loginUrl);
   const mirror = join(store, 'config.json');
   const good = readFileSync(mirror, 'utf8');
-  writeFileSync(mirror, good.replace('"North Works",', '"North Works",,'));
+  const bad = good.replace('"North Works",', '"North Works",,');
+  assert.notEqual(bad, good, `the mirror file holds plant.name as expected:\n${good}`);
+  writeFileSync(mirror, bad);
+  const wroteAt = new Date().toISOString();
   settle(mirror);
   const banner = page.locator('[data-testid="mirror-banner"]');
   try {
@@ -290,7 +300,8 @@ test('an invalid hand edit of the mirror shows a banner with where and what, unt
   } catch (e) {
     const api = await page.evaluate(`fetch('/api/v1/status').then((r) => r.text())`);
     throw new Error(
-      `no banner: ${String(e)}\nAPI status: ${String(api)}\npsmc status: ${cli(store, ['status', '--json'])}`,
+      `no banner: ${String(e)}\nwrote the invalid edit at ${wroteAt}\nthe file now:\n${readFileSync(mirror, 'utf8')}\n` +
+        `API status: ${String(api)}\npsmc status: ${cli(store, ['status', '--json'])}`,
     );
   }
   const text = await banner.innerText();
