@@ -40,7 +40,41 @@ export interface AppOptions {
   readonly log: (line: string) => void;
 }
 
-type Env = { Variables: { who: Authenticated } };
+type Env = {
+  Variables: { who: Authenticated };
+  /** The Node adapter passes the raw request: its headers are a plain object (cheaper than a Headers). */
+  Bindings: { incoming?: { headers: Record<string, string | string[] | undefined> } };
+};
+
+/** A request header, from the raw Node request when there is one. A repeated header gives its first value. */
+function header(c: HonoContext<Env>, name: string): string | undefined {
+  const raw = (c.env as Env['Bindings'] | undefined)?.incoming?.headers;
+  if (raw === undefined) return c.req.header(name);
+  const v = raw[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * The headers of every answer: no sniffing, no referrer, no framing, the CSP (pages), never
+ * cached unless said otherwise. No CORS headers, ever. Given when each Response is made (not
+ * patched in afterwards, which would cost the Node adapter its fast path).
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy': CSP,
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+function answer(
+  body: ConstructorParameters<typeof Response>[0],
+  status: number,
+  headers: Record<string, string>,
+): Response {
+  return new Response(body, { status, headers: { ...SECURITY_HEADERS, ...headers } });
+}
 
 /** The JSON body of an error answer. */
 export function errorBody(e: PsmcError): Record<string, unknown> {
@@ -62,17 +96,13 @@ export function errorResponse(e: unknown, log: (line: string) => void, extra?: R
       hint: 'This is a bug in psmc; the server log has the details.',
     });
   }
-  return new Response(JSON.stringify({ ...errorBody(err), ...extra }), {
-    status: err.httpStatus,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
+  return answer(JSON.stringify({ ...errorBody(err), ...extra }), err.httpStatus, {
+    'content-type': 'application/json; charset=utf-8',
   });
 }
 
 function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(data), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  });
+  return answer(JSON.stringify(data), status, { 'content-type': 'application/json; charset=utf-8', ...headers });
 }
 
 const LOGIN_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>psmc: log in</title></head><body><h1>psmc</h1><p>You are not logged in. Open the login URL that <code>psmc serve</code> printed in its terminal (it ends in <code>?token=…</code>).</p><p>Lost it? Stop the server and start it again for a new one, or make a token with <code>psmc token create</code> and open <code>/?token=&lt;token&gt;</code>.</p></body></html>`;
@@ -116,7 +146,17 @@ function flagParam(v: string | undefined): boolean {
 export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFeed } {
   const { store, auth, log } = options;
   const schemas = new SchemaCache();
-  const schema = (): ReturnType<SchemaCache['of']> => schemas.of(store.schema());
+  // The compiled schema, read again only when the store revision moved (a schema change is a commit).
+  let schemaAt = -1;
+  let compiled: ReturnType<SchemaCache['of']>;
+  const schema = (): ReturnType<SchemaCache['of']> => {
+    const revision = store.revision();
+    if (revision !== schemaAt) {
+      compiled = schemas.of(store.schema());
+      schemaAt = revision;
+    }
+    return compiled;
+  };
   const status = (): ReturnType<typeof statusOf> =>
     statusOf(store, options.version, feed.clients, (dir) => pendingImports(dir).length);
   const feed = new ChangeFeed(store, {
@@ -144,45 +184,33 @@ export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFe
     ),
   );
 
-  // Every response: no sniffing, no referrer, never cached; pages get the CSP. No CORS headers, ever.
-  app.use('*', async (c, next) => {
-    await next();
-    const h = c.res.headers;
-    h.set('X-Content-Type-Options', 'nosniff');
-    h.set('Referrer-Policy', 'no-referrer');
-    h.set('X-Frame-Options', 'DENY');
-    h.set('Content-Security-Policy', CSP);
-    if (!h.has('Cache-Control')) h.set('Cache-Control', 'no-store');
-    h.set('Cross-Origin-Resource-Policy', 'same-origin');
-  });
-
   // Host/Origin, then who is asking, then what they may do.
   app.use('*', async (c, next) => {
-    checkHostAndOrigin(options.policy(), c.req.header('host'), c.req.header('origin'), c.req.header('sec-fetch-site'));
+    checkHostAndOrigin(options.policy(), header(c, 'host'), header(c, 'origin'), header(c, 'sec-fetch-site'));
     const method = c.req.method;
-    const path = new URL(c.req.url).pathname;
+    const path = c.req.path;
     const isApi = path === '/api' || path.startsWith('/api/');
     const read = method === 'GET' || method === 'HEAD';
     // A page load with ?token=: log in (a session cookie) and reload without the token in the URL.
-    if (read && !isApi && c.req.header('authorization') === undefined) {
+    if (read && !isApi && header(c, 'authorization') === undefined && c.req.url.includes('token=')) {
       const url = new URL(c.req.url);
       const token = url.searchParams.get('token');
       if (token !== null) {
         const p = auth.verify(token);
         if (p === undefined || p.kind === 'session') {
-          return new Response(LOGIN_PAGE, { status: 401, headers: { 'content-type': 'text/html; charset=utf-8' } });
+          return answer(LOGIN_PAGE, 401, { 'content-type': 'text/html; charset=utf-8' });
         }
         url.searchParams.delete('token');
         const location = url.pathname + (url.search === '?' ? '' : url.search);
-        return new Response(null, { status: 303, headers: { location, 'set-cookie': auth.sessionCookie(p) } });
+        return answer(null, 303, { location, 'set-cookie': auth.sessionCookie(p) });
       }
     }
     let who: Authenticated;
     try {
-      who = auth.authenticate(c.req.header('authorization'), c.req.header('cookie'));
+      who = auth.authenticate(header(c, 'authorization'), header(c, 'cookie'));
     } catch (e) {
       if (!isApi && read && isPsmcError(e) && e.code === 'PSMC_UNAUTHORIZED') {
-        return new Response(LOGIN_PAGE, { status: 401, headers: { 'content-type': 'text/html; charset=utf-8' } });
+        return answer(LOGIN_PAGE, 401, { 'content-type': 'text/html; charset=utf-8' });
       }
       throw e;
     }
@@ -199,13 +227,12 @@ export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFe
       }
     }
     if (!read) {
-      if (who.via === 'cookie' && c.req.header('x-psmc-request') !== '1') {
+      if (who.via === 'cookie' && header(c, 'x-psmc-request') !== '1') {
         throw new PsmcError('PSMC_FORBIDDEN', 'A browser write needs the header X-Psmc-Request: 1.', {
           hint: 'The psmc GUI sends it; a cross-site form cannot. Programs should use Authorization: Bearer <token>.',
         });
       }
-      if (method === 'POST' || method === 'PUT' || method === 'PATCH')
-        checkJsonContentType(c.req.header('content-type'));
+      if (method === 'POST' || method === 'PUT' || method === 'PATCH') checkJsonContentType(header(c, 'content-type'));
     }
     await next();
   });
@@ -216,7 +243,7 @@ export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFe
     return text.trim() === '' ? {} : parseJsonBody(text);
   };
   const ifMatch = (c: HonoContext<Env>): number | undefined => {
-    const h = c.req.header('if-match');
+    const h = header(c, 'if-match');
     return h === undefined ? undefined : revisionParam(h, 'If-Match');
   };
   /** The stored value of a key in the write store, for a 412 answer. */
@@ -265,7 +292,7 @@ export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFe
         details: { key },
       });
     }
-    return json(entryOf(store.resolve(key), schema(), e), 200, { etag: `"${e.revision}"` });
+    return json(entryOf(e, schema(), e), 200, { etag: `"${e.revision}"` });
   });
   api.put('/keys/:key', async (c) => {
     const key = keyParam(c);
@@ -469,20 +496,13 @@ export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFe
   });
 
   api.get('/events', (c) => {
-    const header = c.req.header('last-event-id');
+    const lastId = header(c, 'last-event-id');
     const since = c.req.query('since');
     let cursor: Cursor | undefined;
-    if (header !== undefined && header.trim() !== '') cursor = parseCursor(header, 'Last-Event-ID');
+    if (lastId !== undefined && lastId.trim() !== '') cursor = parseCursor(lastId, 'Last-Event-ID');
     else if (since !== undefined) cursor = parseCursor(since, 'since');
     const stream = feed.open(cursor, c.req.raw.signal);
-    return new Response(stream, {
-      status: 200,
-      headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-accel-buffering': 'no',
-      },
-    });
+    return answer(stream, 200, { 'content-type': 'text/event-stream; charset=utf-8', 'x-accel-buffering': 'no' });
   });
 
   api.get('/openapi.json', () => json(openApiDocument(options.version)));
@@ -498,12 +518,9 @@ export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFe
       });
     }
     const f = staticFile(options.guiDir, path);
-    return new Response(new Uint8Array(f.body), {
-      status: 200,
-      headers: {
-        'content-type': f.type,
-        'cache-control': path.startsWith('/assets/') ? 'private, max-age=300' : 'no-store',
-      },
+    return answer(new Uint8Array(f.body), 200, {
+      'content-type': f.type,
+      'cache-control': path.startsWith('/assets/') ? 'private, max-age=300' : 'no-store',
     });
   });
 
