@@ -219,6 +219,11 @@ function main(): void {
     '≤ 10 ms',
     rsMs === undefined ? 'n/a' : pass(rsMs <= 10),
   );
+  const sqMs = ms('sqlite3 (same row)');
+  if (rsMs !== undefined && sqMs !== undefined) {
+    // Load-independent reading of the 10 ms target: the issue's reference is sqlite3 at 3.7 ms.
+    row('cold: psmc-rs get / sqlite3 CLI', `${fmt(rsMs / sqMs, 2)}×`, '', 'info');
+  }
   const pyMs = ms('python3 -m psmc get');
   const pyBase = ms('python3 -c pass');
   const pyRatio = pyMs !== undefined && pyBase !== undefined ? pyMs / pyBase : undefined;

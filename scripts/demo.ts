@@ -212,6 +212,11 @@ async function http(
 
 // --- The hand edit ------------------------------------------------------------------------------
 
+/** Blocks this (single-purpose, synchronous) script for `ms` milliseconds. */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** Waits until `psmc status` says the mirror is in sync with the store (exports are coalesced). */
 function waitMirrorInSync(ctx: Ctx): void {
   const deadline = Date.now() + 30_000;
@@ -220,7 +225,7 @@ function waitMirrorInSync(ctx: Ctx): void {
     const s = JSON.parse(r.stdout) as { revision: number; mirror?: { state?: string; revision?: number } };
     if (s.mirror?.state === 'in-sync' && s.mirror.revision === s.revision) return;
     if (Date.now() > deadline) throw new DemoFailure(`the mirror did not catch up: ${r.stdout}`);
-    spawnSync(process.execPath, ['-e', 'setTimeout(() => {}, 100)']);
+    sleep(100);
   }
 }
 
@@ -306,7 +311,7 @@ async function story(ctx: Ctx, via: Via): Promise<void> {
     waitMirrorInSync(ctx);
     handEdit(ctx, '"plant.name": "Line 7"', '"plant.name": "Line 7 (north hall)"');
     // A file saved less than 30 ms ago may be mid-save: it is merged by the next access after that.
-    spawnSync(process.execPath, ['-e', 'setTimeout(() => {}, 100)']);
+    sleep(100);
     const t1 = cli(ctx, 'ts', ['get', 'plant.name', '--json']);
     expect(
       'psmc sees the hand edit, source file',
