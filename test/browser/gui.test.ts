@@ -17,7 +17,6 @@ import {
   row,
   screenshot,
   serve,
-  settle,
   until,
   untilValue,
   WAIT_MS,
@@ -200,7 +199,6 @@ test('a hand edit of the mirror file shows up in the GUI', async (t) => {
   const text = readFileSync(mirror, 'utf8');
   assert.ok(text.includes('"North Works"'), text);
   writeFileSync(mirror, text.replace('"North Works"', '"Hand Edited Works"'));
-  settle(mirror);
   await untilValue(page, 'plant.name', 'Hand Edited Works');
   assert.match(await row(page, 'plant.name').locator('[data-testid="meta"]').innerText(), /hand edit/);
   await screenshot(page, '06-hand-edit');
@@ -293,7 +291,6 @@ test('an invalid hand edit of the mirror shows a banner with where and what, unt
   assert.notEqual(bad, good, `the mirror file holds plant.name as expected:\n${good}`);
   writeFileSync(mirror, bad);
   const wroteAt = new Date().toISOString();
-  settle(mirror);
   const banner = page.locator('[data-testid="mirror-banner"]');
   try {
     await banner.waitFor({ timeout: WAIT_MS });
@@ -311,7 +308,6 @@ test('an invalid hand edit of the mirror shows a banner with where and what, unt
   await screenshot(page, '11-mirror-banner');
   assert.equal(cliGet(store, 'plant.name'), 'North Works', 'the store keeps its value');
   writeFileSync(mirror, good.replace('"North Works"', '"Fixed Works"'));
-  settle(mirror);
   await banner.waitFor({ state: 'detached', timeout: WAIT_MS });
   await untilValue(page, 'plant.name', 'Fixed Works');
 });

@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -153,12 +153,6 @@ export async function openGui(page: Page, loginUrl: string): Promise<void> {
   await page.goto(loginUrl);
   await page.locator('[data-testid="connection"]', { hasText: 'Live' }).waitFor({ timeout: WAIT_MS });
   await page.locator('[data-testid="row"]').first().waitFor({ timeout: WAIT_MS });
-}
-
-/** Makes a hand edit of the mirror look settled (saved a second ago), as editors' saves are. */
-export function settle(file: string): void {
-  const past = new Date(Date.now() - 1000);
-  utimesSync(file, past, past);
 }
 
 /** Polls `check` until it holds (at most WAIT_MS); throws naming `what` otherwise. */
