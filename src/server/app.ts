@@ -146,10 +146,16 @@ function flagParam(v: string | undefined): boolean {
 export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFeed } {
   const { store, auth, log } = options;
   const schemas = new SchemaCache();
-  // The compiled schema, read again only when the store revision moved (a schema change is a commit).
+  // The compiled schema (for the `schema` of each Entry), looked up again when the store revision
+  // moved (a schema change is a commit), checked at most every 50 ms: a key read costs no query
+  // for it. Writes are validated by the store itself, never with this copy.
   let schemaAt = -1;
+  let schemaCheckedAt = -Infinity;
   let compiled: ReturnType<SchemaCache['of']>;
   const schema = (): ReturnType<SchemaCache['of']> => {
+    const now = performance.now();
+    if (now - schemaCheckedAt < 50) return compiled;
+    schemaCheckedAt = now;
     const revision = store.revision();
     if (revision !== schemaAt) {
       compiled = schemas.of(store.schema());
