@@ -412,8 +412,10 @@ test('after the server restarts, the page reconnects and catches up on what chan
   await server.stop();
   await page.locator('[data-testid="connection"]', { hasText: 'Reconnecting' }).waitFor({ timeout: WAIT_MS });
   cli(store, ['set', 'plant.name', 'Changed While Down']);
+  await page.locator('[data-testid="offline-banner"]').waitFor({ timeout: WAIT_MS });
   await screenshot(page, '17-reconnecting');
   server = await serve(store, cleanup, port);
+  await page.locator('[data-testid="offline-banner"]').waitFor({ state: 'detached', timeout: WAIT_MS * 2 });
   await page.locator('[data-testid="connection"]', { hasText: 'Live' }).waitFor({ timeout: WAIT_MS * 2 });
   await untilValue(page, 'plant.name', 'Changed While Down');
 });

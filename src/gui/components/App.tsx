@@ -309,6 +309,12 @@ export function App() {
           </div>
         ) : null}
       </header>
+      {conn === 'reconnecting' ? (
+        <p class="banner warn" role="status" data-testid="offline-banner">
+          The connection to <code>psmc serve</code> was lost. Reconnecting… Changes made elsewhere in the meantime show
+          up as soon as it is back.
+        </p>
+      ) : null}
       {status?.mirror?.error != null ? <MirrorBanner error={status.mirror.error} /> : null}
       {!canEdit && session !== undefined ? (
         <p class="banner info readonly-note">

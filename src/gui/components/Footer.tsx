@@ -31,7 +31,7 @@ export function Footer({
       {status?.mirror != null ? (
         <span class="footer-item">
           <span class="muted">Mirror </span>
-          {status.mirror.error !== null ? 'invalid edit' : (status.mirror.state ?? 'on')}
+          {status.mirror.error !== null ? 'invalid edit' : (status.mirror.state ?? 'on').replace(/-/g, ' ')}
         </span>
       ) : null}
       <span class={`footer-item conn conn-${conn}`} data-testid="connection" role="status">
