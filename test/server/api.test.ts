@@ -3,11 +3,11 @@
  * error paths, against a real server on port 0 over a real store in a temp dir.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openStore } from '../../src/index.js';
-import { cli, inProcess, request, type Json, type Reply } from './harness.js';
+import { cli, inProcess, request, ROOT, type Json, type Reply } from './harness.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -450,4 +450,31 @@ test('the GUI files from dist/gui: index, assets, content types, security header
   }
   assert.equal((await request(p, '/assets/..%2F..%2Fpackage.json', { token: s.token })).status, 404);
   assert.equal((await request(p, '/.hidden', { token: s.token })).status, 404);
+});
+
+test('a store that does not exist yet: empty lists, then the first PUT creates it and the feed sees it', async (t) => {
+  const { tempDir, sse } = await import('./harness.js');
+  const dir = join(tempDir(t), 'not-yet');
+  const store = openStore({ dir, env: {}, source: 'test' });
+  const s = await inProcess(t, { store });
+  const p = s.server.port;
+  assert.equal(existsSync(dir), false);
+  assert.deepEqual((await request(p, '/api/v1/keys', { token: s.token })).json(), { revision: 0, keys: [] });
+  assert.deepEqual((await request(p, '/api/v1/history', { token: s.token })).json(), { entries: [] });
+  const st = (await request(p, '/api/v1/status', { token: s.token })).json<Json>();
+  assert.equal(st.store.exists, false);
+  assert.equal(st.revision, 0);
+  const feed = sse(p, '/api/v1/events', { authorization: `Bearer ${s.token}` });
+  t.after(() => feed.close());
+  await feed.until((ev) => ev.some((e) => e.event === 'status'));
+  assert.equal((await put(p, s.token, 'first.key', 1)).status, 200);
+  await feed.until((ev) => ev.some((e) => e.event === 'change'));
+  assert.equal(existsSync(join(dir, 'psmc.db')), true);
+});
+
+test('the CLI bundle keeps the server in its own file: psmc get never parses it', () => {
+  const bundle = readFileSync(join(ROOT, 'dist', 'bundle', 'psmc.cjs'), 'utf8');
+  assert.ok(!bundle.includes('@hono/node-server') && !/\bhono\b/.test(bundle), 'hono is not in the main CLI bundle');
+  assert.match(bundle, /server\.cjs/);
+  assert.ok(existsSync(join(ROOT, 'dist', 'bundle', 'server.cjs')));
 });
