@@ -179,7 +179,8 @@ export function statusOf(
   store: Store,
   version: string,
   watchers: number,
-  waitingImports: (dir: string) => number,
+  /** How many files wait in the imports folder of a store directory. */
+  waitingImports: (storeDir: string) => number,
 ): ApiStatus {
   let s: StoreStatus;
   try {
@@ -222,6 +223,6 @@ export function statusOf(
           },
     conflicts: s.conflicts,
     watchers,
-    imports: { waiting: waitingImports(s.imports) },
+    imports: { waiting: waitingImports(s.dir) },
   };
 }

@@ -478,3 +478,19 @@ test('the CLI bundle keeps the server in its own file: psmc get never parses it'
   assert.match(bundle, /server\.cjs/);
   assert.ok(existsSync(join(ROOT, 'dist', 'bundle', 'server.cjs')));
 });
+
+test('status counts the files waiting in the imports/ drop folder', async (t) => {
+  const { tempDir } = await import('./harness.js');
+  const { statusOf } = await import('../../src/server/shapes.js');
+  const { pendingImports } = await import('../../src/mirror/imports.js');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const dir = join(tempDir(t), 'store');
+  const store = openStore({ dir, env: {} });
+  t.after(() => store.close());
+  store.set('a', 1);
+  const waiting = (): number => statusOf(store, 'test', 0, (d) => pendingImports(d).length).imports.waiting;
+  assert.equal(waiting(), 0);
+  mkdirSync(join(dir, 'imports'), { recursive: true });
+  writeFileSync(join(dir, 'imports', 'x.json'), '{"b": 2}');
+  assert.equal(waiting(), 1);
+});
