@@ -429,3 +429,49 @@ fn escaped_surrogate_pairs_join_and_lone_ones_are_refused() {
     assert_eq!(err(mirror::parse(MirrorFormat::Toml, "a = \"\\ud800\"\n")).code(), "PSMC_PARSE");
     assert_eq!(err(mirror::parse(MirrorFormat::Yaml, "\"\\ud800\": 1\n")).code(), "PSMC_KEY_SYNTAX");
 }
+
+#[test]
+fn a_lone_surrogate_is_named_with_its_code_unit_index_and_path_as_in_typescript() {
+    // The messages TypeScript and Python give for the same files, word for word (but the place).
+    // (format, file, message, details.path, (line, column))
+    type Case = (MirrorFormat, &'static str, &'static str, &'static str, (i64, i64));
+    let cases: [Case; 4] = [
+        (
+            MirrorFormat::Json,
+            "{\"a\": {\"x\": [\"ok\", \"z\\ud800\"]}}\n",
+            "A string in the value at /x/1 of key \"a\" holds a lone UTF-16 surrogate (U+D800) at index 1, which is not valid Unicode. (line 1, column 7)",
+            "/x/1",
+            (1, 7),
+        ),
+        (
+            MirrorFormat::Yaml,
+            "a:\n  x:\n    - ok\n    - \"z\\ud800\"\n",
+            // The place is the string's own (TypeScript and Python name the value's start, line 2).
+            "A string in the value at /x/1 of key \"a\" holds a lone UTF-16 surrogate (U+D800) at index 1, which is not valid Unicode. (line 4, column 7)",
+            "/x/1",
+            (4, 7),
+        ),
+        (
+            MirrorFormat::Json,
+            "{\"a\": {\"q\\udc00\": 1}}",
+            "A member name in the value at /q\u{fffd} of key \"a\" holds a lone UTF-16 surrogate (U+DC00) at index 1, which is not valid Unicode. (line 1, column 7)",
+            "/q\u{fffd}",
+            (1, 7),
+        ),
+        (
+            MirrorFormat::Yaml,
+            "a:\n  \"\\udc00y\": 1\n",
+            "A member name in the value at /\u{fffd}y of key \"a\" holds a lone UTF-16 surrogate (U+DC00) at index 0, which is not valid Unicode. (line 2, column 3)",
+            "/\u{fffd}y",
+            (2, 3),
+        ),
+    ];
+    for (f, text, message, path, (line, column)) in cases {
+        let e = err(mirror::parse(f, text));
+        assert_eq!(e.code(), "PSMC_VALUE_INVALID", "{}", text);
+        assert_eq!(e.message(), message, "{}", text);
+        assert_eq!(detail(&e, "path"), Value::String(path.into()), "{}", text);
+        assert_eq!(detail(&e, "key"), Value::String("a".into()), "{}", text);
+        assert_eq!((detail(&e, "line"), detail(&e, "column")), (Value::from(line), Value::from(column)), "{}", text);
+    }
+}

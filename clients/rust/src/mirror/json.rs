@@ -14,8 +14,8 @@ use super::common::{
 use super::HEADER_TEXT;
 use super::jsonc_syntax::{walk, Syntax, Visitor, WalkError};
 use crate::errors::Result;
-use crate::json::{quote_str, Object, Value};
-use crate::value::lone_surrogate_error;
+use crate::json::{quote_str, LoneAt, Object, Value};
+use crate::value::{lone_surrogate_error_at, pointer_segment};
 
 enum Frame {
     /// Members in file order (names are checked unique, so the object is built once at the end).
@@ -33,8 +33,22 @@ struct Builder<'a> {
     key: String,
     key_at: usize,
     value_at: usize,
-    /// The current entry's value holds a lone surrogate escape.
-    lone: bool,
+    /// The first lone surrogate escape in the current entry's value, with its path.
+    lone: Option<LoneAt>,
+}
+
+/// The JSON Pointer, inside the entry's value, of the place `frames` (below the root object)
+/// are at: each array's next index, each object's current member name.
+fn pointer(frames: &[Frame]) -> String {
+    let mut out = String::new();
+    for f in frames {
+        out.push('/');
+        match f {
+            Frame::Array(items) => out.push_str(&items.len().to_string()),
+            Frame::Object { name, .. } => out.push_str(&pointer_segment(name)),
+        }
+    }
+    out
 }
 
 impl Builder<'_> {
@@ -52,8 +66,8 @@ impl Builder<'_> {
                     return Ok(());
                 }
                 let mut value = value;
-                let encoded = if self.lone {
-                    let e = lone_surrogate_error(Some(&self.key));
+                let encoded = if let Some(at) = &self.lone {
+                    let e = lone_surrogate_error_at(Some(&self.key), at);
                     return Err(super::common::at_entry(e, &self.key, self.text, self.value_at, ""));
                 } else {
                     check_value(&mut value, &self.key, self.text, self.value_at)?
@@ -75,7 +89,7 @@ impl Builder<'_> {
         }
         if self.stack.len() == 1 {
             self.value_at = offset;
-            self.lone = false;
+            self.lone = None;
         }
         // The root object is frame 0; a value may nest 64 deep, so more than 66 frames is too deep.
         if self.stack.len() > 65 {
@@ -102,8 +116,12 @@ impl Visitor for Builder<'_> {
         Ok(())
     }
 
-    fn property(&mut self, member: String, lone: bool, offset: usize) -> Result<()> {
+    fn property(&mut self, member: String, lone: Option<(u32, usize)>, offset: usize) -> Result<()> {
         let depth = self.stack.len();
+        if let (None, Some((unit, index)), true) = (&self.lone, lone, depth > 1) {
+            let path = format!("{}/{}", pointer(&self.stack[1..depth - 1]), pointer_segment(&member));
+            self.lone = Some(LoneAt { unit, index, path, name: true });
+        }
         let text = self.text;
         let Some(Frame::Object { names, name, .. }) = self.stack.last_mut() else {
             return Ok(());
@@ -120,7 +138,6 @@ impl Visitor for Builder<'_> {
             if let Some(first) = first {
                 return Err(duplicate_error(text, &member, first, offset, Some(&self.key)));
             }
-            self.lone |= lone;
         }
         names.insert(member.clone(), offset);
         *name = member;
@@ -140,15 +157,18 @@ impl Visitor for Builder<'_> {
         }
     }
 
-    fn literal(&mut self, value: Value, lone: bool, offset: usize, end: usize) -> Result<()> {
+    fn literal(&mut self, value: Value, lone: Option<(u32, usize)>, offset: usize, end: usize) -> Result<()> {
         if self.stack.is_empty() {
             self.begin(offset)?;
         }
         if self.stack.len() == 1 {
             self.value_at = offset;
-            self.lone = false;
+            self.lone = None;
         }
-        self.lone |= lone;
+        if let (None, Some((unit, index))) = (&self.lone, lone) {
+            let path = pointer(self.stack.get(1..).unwrap_or(&[]));
+            self.lone = Some(LoneAt { unit, index, path, name: false });
+        }
         self.finish(value, end)
     }
 
@@ -217,7 +237,7 @@ pub fn scan(text: &str) -> Result<Layout> {
         }
     }
     // Pass 2: build the entries.
-    let mut b = Builder { text, entries: Vec::new(), stack: Vec::new(), open: 0, close: 0, key: String::new(), key_at: 0, value_at: 0, lone: false };
+    let mut b = Builder { text, entries: Vec::new(), stack: Vec::new(), open: 0, close: 0, key: String::new(), key_at: 0, value_at: 0, lone: None };
     match walk(text, Some(&mut b)) {
         Ok(()) => {}
         Err(WalkError::Psmc(e)) => return Err(e),

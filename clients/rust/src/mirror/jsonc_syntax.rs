@@ -86,8 +86,9 @@ enum Kind {
     Null,
     True,
     False,
-    /// The string and whether it held a lone surrogate escape (replaced by U+FFFD).
-    Str(String, bool),
+    /// The string, and its first lone surrogate escape (replaced by U+FFFD) as (code unit,
+    /// UTF-16 index), if any.
+    Str(String, Option<(u32, usize)>),
     Num(f64),
     Eof,
 }
@@ -223,7 +224,7 @@ impl<'a> Scanner<'a> {
         let mut pos = start + 1;
         let mut out = String::new();
         let mut chunk = pos;
-        let mut lone = false;
+        let mut lone: Option<(u32, usize)> = None;
         loop {
             if pos >= n {
                 return fail(Syntax::UnexpectedEndOfString, start);
@@ -258,7 +259,9 @@ impl<'a> Scanner<'a> {
                             match char::from_u32(u) {
                                 Some(ch) => out.push(ch),
                                 None => {
-                                    lone = true;
+                                    if lone.is_none() {
+                                        lone = Some((u, out.encode_utf16().count()));
+                                    }
                                     out.push('\u{FFFD}');
                                 }
                             }
@@ -288,9 +291,9 @@ impl<'a> Scanner<'a> {
 pub trait Visitor {
     fn object_begin(&mut self, offset: usize) -> Result<()>;
     fn array_begin(&mut self, offset: usize) -> Result<()>;
-    fn property(&mut self, name: String, lone: bool, offset: usize) -> Result<()>;
+    fn property(&mut self, name: String, lone: Option<(u32, usize)>, offset: usize) -> Result<()>;
     fn end(&mut self, offset: usize, end: usize) -> Result<()>;
-    fn literal(&mut self, value: Value, lone: bool, offset: usize, end: usize) -> Result<()>;
+    fn literal(&mut self, value: Value, lone: Option<(u32, usize)>, offset: usize, end: usize) -> Result<()>;
     fn comma(&mut self, offset: usize);
 }
 
@@ -349,10 +352,10 @@ pub fn walk(text: &str, mut v: Option<&mut dyn Visitor>) -> std::result::Result<
                     if let Some(v) = v.as_deref_mut() {
                         let (value, lone) = match std::mem::replace(&mut tok.kind, Kind::Eof) {
                             Kind::Str(s, lone) => (Value::String(s), lone),
-                            Kind::Num(x) => (Value::Number(x), false),
-                            Kind::True => (Value::Bool(true), false),
-                            Kind::False => (Value::Bool(false), false),
-                            _ => (Value::Null, false),
+                            Kind::Num(x) => (Value::Number(x), None),
+                            Kind::True => (Value::Bool(true), None),
+                            Kind::False => (Value::Bool(false), None),
+                            _ => (Value::Null, None),
                         };
                         v.literal(value, lone, tok.start, tok.end)?;
                     }

@@ -15,7 +15,8 @@ use super::yaml_parse::{Node, NodeKind, Parser, Style};
 use super::HEADER_TEXT;
 use crate::errors::Result;
 use crate::json::{quote_str, Object, Value};
-use crate::value::lone_surrogate_error;
+use crate::json::LoneAt;
+use crate::value::{lone_surrogate_error_at, pointer_segment};
 
 // ── writing ──────────────────────────────────────────────────────────────
 
@@ -129,7 +130,8 @@ fn refuse<T>(text: &str, offset: usize, what: &str, hint: &str) -> Result<T> {
 }
 
 /// The string a mapping key stands for: a plain key as written, a quoted key decoded.
-fn key_name(text: &str, node: &Node, at: usize, key: Option<&str>) -> Result<String> {
+/// `path`: the member's JSON Pointer inside the entry's value (for a lone surrogate's message).
+fn key_name(text: &str, node: &Node, at: usize, key: Option<&str>, path: &dyn Fn(&str) -> String) -> Result<String> {
     if node.kind != NodeKind::Scalar {
         return refuse(
             text,
@@ -155,15 +157,16 @@ fn key_name(text: &str, node: &Node, at: usize, key: Option<&str>) -> Result<Str
         }
         return Ok(node.source.clone());
     }
-    if node.lone {
-        if let Some(k) = key {
-            return Err(at_entry(lone_surrogate_error(Some(k)), k, text, at, ""));
-        }
+    if let (Some((unit, index)), Some(k)) = (node.lone, key) {
+        let name = node.value.as_str().unwrap_or("");
+        let at_ = LoneAt { unit, index, path: path(name), name: true };
+        return Err(at_entry(lone_surrogate_error_at(Some(k), &at_), k, text, at, ""));
     }
     Ok(node.value.as_str().unwrap_or("").to_string())
 }
 
-fn convert(text: &str, key: &str, node: Option<&Node>, depth: usize) -> Result<Value> {
+/// `path`: the node's JSON Pointer inside the entry's value.
+fn convert(text: &str, key: &str, node: Option<&Node>, depth: usize, path: &str) -> Result<Value> {
     let Some(node) = node else { return Ok(Value::Null) };
     let start = node.start;
     if node.kind == NodeKind::Alias {
@@ -187,23 +190,31 @@ fn convert(text: &str, key: &str, node: Option<&Node>, depth: usize) -> Result<V
     }
     match node.kind {
         NodeKind::Scalar => {
-            if node.lone {
-                return Err(at_entry(lone_surrogate_error(Some(key)), key, text, start, ""));
+            if let Some((unit, index)) = node.lone {
+                let at = LoneAt { unit, index, path: path.to_string(), name: false };
+                return Err(at_entry(lone_surrogate_error_at(Some(key), &at), key, text, start, ""));
             }
             Ok(node.value.clone())
         }
         _ if depth > 64 => Err(depth_error(text, start, Some(key))),
-        NodeKind::Seq => node.seq.iter().map(|item| convert(text, key, item.as_ref(), depth + 1)).collect::<Result<Vec<_>>>().map(Value::Array),
+        NodeKind::Seq => node
+            .seq
+            .iter()
+            .enumerate()
+            .map(|(i, item)| convert(text, key, item.as_ref(), depth + 1, &format!("{}/{}", path, i)))
+            .collect::<Result<Vec<_>>>()
+            .map(Value::Array),
         _ => {
             let mut out = Vec::with_capacity(node.map.len());
             let mut seen: HashMap<String, usize> = HashMap::new();
             for (k, v, _) in &node.map {
-                let name = key_name(text, k, k.start, Some(key))?;
+                let member_path = |name: &str| format!("{}/{}", path, pointer_segment(name));
+                let name = key_name(text, k, k.start, Some(key), &member_path)?;
                 if let Some(&first) = seen.get(&name) {
                     return Err(duplicate_error(text, &name, first, k.start, Some(key)));
                 }
                 seen.insert(name.clone(), k.start);
-                let value = convert(text, key, v.as_ref(), depth + 1)?;
+                let value = convert(text, key, v.as_ref(), depth + 1, &member_path(&name))?;
                 out.push((name, value));
             }
             // Names are unique, so the object is built once (linear, however many members).
@@ -259,10 +270,10 @@ pub fn scan(text: &str) -> Result<Layout> {
                     "Write each top-level entry as \"key: value\" at the start of a line (no \"?\" or \"---\" before it).",
                 );
             }
-            let key = key_name(text, k, at, None)?;
+            let key = key_name(text, k, at, None, &|_| String::new())?;
             check_key(&key, text, at)?;
             let value_at = v.as_ref().map_or(at, |v| v.start);
-            let mut value = convert(text, &key, v.as_ref(), 1)?;
+            let mut value = convert(text, &key, v.as_ref(), 1, "")?;
             let encoded = check_value(&mut value, &key, text, value_at)?;
             entries.push(Entry { key, value, encoded, start: at, end: end_of(v.as_ref(), *after_colon), comma: None });
         }

@@ -44,8 +44,9 @@ pub struct Node {
     pub value: Value,
     /// A plain scalar's text as written.
     pub source: String,
-    /// A string held a lone surrogate escape (read as U+FFFD; refused by the value rules).
-    pub lone: bool,
+    /// A string's first lone surrogate escape (read as U+FFFD; refused by the value rules), as
+    /// (code unit, UTF-16 index).
+    pub lone: Option<(u32, usize)>,
     pub start: usize,
     pub end: usize,
     /// Sequence items (None for an empty item).
@@ -65,7 +66,7 @@ impl Node {
             style: Style::Plain,
             value: Value::Null,
             source: String::new(),
-            lone: false,
+            lone: None,
             start,
             end,
             seq: Vec::new(),

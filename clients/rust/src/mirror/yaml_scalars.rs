@@ -150,7 +150,7 @@ impl Parser<'_> {
         let mut i = p + 1;
         let mut out = String::new();
         let mut blanks = String::new();
-        let mut lone = false;
+        let mut lone: Option<(u32, usize)> = None;
         let mut high: Option<u32> = None;
         loop {
             if i >= self.n {
@@ -162,9 +162,10 @@ impl Parser<'_> {
             let c = self.b[i];
             // A high surrogate escape pairs with a low one written right after it (`\ud83d\ude00`,
             // or `\U0000de00`), as the UTF-16 strings of the other languages join them.
-            if (c != b'\\' || q != b'"' || !matches!(self.ch(i + 1), b'u' | b'U')) && high.take().is_some() {
-                lone = true;
-                out.push('\u{FFFD}');
+            if c != b'\\' || q != b'"' || !matches!(self.ch(i + 1), b'u' | b'U') {
+                if let Some(h) = high.take() {
+                    lone_surrogate(&mut lone, &mut out, h);
+                }
             }
             if c == q {
                 if q == b'\'' && self.ch(i + 1) == b'\'' {
@@ -202,23 +203,18 @@ impl Parser<'_> {
                         return self.err("Invalid escape sequence", i);
                     };
                     if (0xD800..0xDC00).contains(&cp) {
-                        if high.take().is_some() {
-                            lone = true;
-                            out.push('\u{FFFD}');
+                        if let Some(h) = high.take() {
+                            lone_surrogate(&mut lone, &mut out, h);
                         }
                         high = Some(cp);
                     } else if (0xDC00..0xE000).contains(&cp) {
                         match high.take() {
                             Some(h) => out.push(char::from_u32(0x10000 + ((h - 0xD800) << 10) + (cp - 0xDC00)).unwrap_or('\u{FFFD}')),
-                            None => {
-                                lone = true;
-                                out.push('\u{FFFD}');
-                            }
+                            None => lone_surrogate(&mut lone, &mut out, cp),
                         }
                     } else {
-                        if high.take().is_some() {
-                            lone = true;
-                            out.push('\u{FFFD}');
+                        if let Some(h) = high.take() {
+                            lone_surrogate(&mut lone, &mut out, h);
                         }
                         out.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
                     }
@@ -443,4 +439,13 @@ fn fold(lines: &[&str]) -> String {
         return String::new();
     }
     out
+}
+
+/// Writes U+FFFD for a lone surrogate escape `unit`, remembering the first one's code unit and
+/// UTF-16 index for the error message.
+fn lone_surrogate(lone: &mut Option<(u32, usize)>, out: &mut String, unit: u32) {
+    if lone.is_none() {
+        *lone = Some((unit, out.encode_utf16().count()));
+    }
+    out.push('\u{FFFD}');
 }
