@@ -141,6 +141,8 @@ function cli(ctx: Ctx, lang: Lang, args: string[], redact: (s: string) => string
 
 interface Server {
   child: ChildProcess;
+  /** What the server wrote to stderr so far. */
+  stderr(): string;
   base: string;
   token: string;
   stop(): Promise<void>;
@@ -174,6 +176,7 @@ async function startServer(ctx: Ctx): Promise<Server> {
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   return {
     child,
+    stderr: () => err,
     base: ready.url.replace(/\/$/, ''),
     token,
     async stop() {
@@ -199,11 +202,23 @@ async function http(
   }
   parts.push(`${server.base}${path}`);
   showCommand(parts.join(' '));
-  const res = await fetch(`${server.base}${path}`, {
-    method,
-    headers: h,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  let res: Response;
+  try {
+    res = await fetch(`${server.base}${path}`, {
+      method,
+      headers: h,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (e) {
+    await new Promise((r) => setTimeout(r, 200)); // let an exiting server's status arrive
+    const state =
+      server.child.exitCode !== null || server.child.signalCode !== null
+        ? `psmc serve exited (code ${String(server.child.exitCode)}, signal ${String(server.child.signalCode)})`
+        : 'psmc serve is still running';
+    throw new DemoFailure(
+      `HTTP ${method} ${path} failed: ${String((e as Error).cause ?? e)}; ${state}; its stderr:\n${server.stderr()}`,
+    );
+  }
   const text = await res.text();
   showOutput(text);
   expect(`HTTP ${method} ${path} answers 2xx`, res.ok, `status ${res.status}`);
