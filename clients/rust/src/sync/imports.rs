@@ -18,19 +18,28 @@
 //!   (a TypeScript watcher and `psmcd`) never import the same drop twice; a claim left by a
 //!   process that died is put back on the next run.
 //! - Moving aside never overwrites: `x.json` becomes `x-1.json`, `x-2.json` … when taken.
+//!
+//! This file holds the run ([`process_imports`]) and its report; the file side (claims, moves,
+//! reads without following links) is `imports/claim.rs`, what a dropped file means (names,
+//! formats, the plain and full forms, the `.reason` text) is `imports/document.rs`.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::clock::iso_time;
 use crate::errors::{ErrorCode, PsmcError, Result};
-use crate::json::{self, obj, quote_str, Object, Value};
-use crate::mirror::{self, MirrorFormat};
+use crate::json::{obj, quote_str, Object, Value};
 
 use super::atomic::random_hex;
 use super::engine::locate_key;
+
+mod claim;
+mod document;
+
+pub use claim::process_alive;
+use claim::{ensure_real_dir, identity, io_err, lstat, move_no_clobber, mtime_ms, read_claimed, recover_claims};
+use document::{format_of, name_problem, reason_text, Facts};
+pub use document::{is_temp_name, parse_import_text};
 
 pub const IMPORTS_DIR: &str = "imports";
 pub const DONE_DIR: &str = "done";
@@ -43,7 +52,6 @@ pub const RECHECK_MS: u64 = 50;
 pub const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
 
 const CLAIM_PREFIX: &str = ".psmc-import-";
-const MAX_SOURCE_LENGTH: usize = 128;
 
 /// A file merged into the store.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,91 +148,6 @@ impl ImportsReport {
 pub fn imports_dir(store_dir: &Path) -> PathBuf {
     store_dir.join(IMPORTS_DIR)
 }
-
-fn io_err(e: &std::io::Error, path: &Path, what: &str) -> PsmcError {
-    PsmcError::new(
-        ErrorCode::Io,
-        format!("Cannot {} {}: {}", what, path.display(), e),
-        "Check the permissions of the imports folder (it should be yours, mode 0700) and that the disk is healthy.",
-    )
-    .with("path", path.display().to_string())
-}
-
-fn lstat(path: &Path) -> Result<Option<fs::Metadata>> {
-    match fs::symlink_metadata(path) {
-        Ok(m) => Ok(Some(m)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err(&e, path, "look at")),
-    }
-}
-
-fn mtime_ms(m: &fs::Metadata) -> i64 {
-    m.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
-#[cfg(unix)]
-fn identity(m: &fs::Metadata) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    (m.dev(), m.ino())
-}
-#[cfg(not(unix))]
-fn identity(_m: &fs::Metadata) -> (u64, u64) {
-    (0, 0)
-}
-
-/// Creates `dir` 0700 when missing; refuses anything but a real directory there.
-fn ensure_real_dir(dir: &Path) -> Result<()> {
-    match lstat(dir)? {
-        None => {
-            let mut b = fs::DirBuilder::new();
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::DirBuilderExt;
-                b.mode(0o700);
-            }
-            match b.create(dir) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => ensure_real_dir(dir),
-                Err(e) => Err(io_err(&e, dir, "create")),
-            }
-        }
-        Some(m) if m.is_dir() => Ok(()),
-        Some(m) => Err(PsmcError::new(
-            ErrorCode::Io,
-            format!("{} is {}; psmc only uses a real directory there.", dir.display(), if m.file_type().is_symlink() { "a symbolic link" } else { "not a directory" }),
-            "Move it away (psmc recreates the folder, mode 0700), so that imports cannot be redirected outside the store.",
-        )
-        .with("path", dir.display().to_string())),
-    }
-}
-
-/// Hidden files, editor swap/backup files and partial downloads: never imported.
-pub fn is_temp_name(name: &str) -> bool {
-    if name.starts_with('.') || name.ends_with('~') {
-        return true;
-    }
-    if name.len() > 1 && name.starts_with('#') && name.ends_with('#') {
-        return true;
-    }
-    let lower = name.to_ascii_lowercase();
-    ["tmp", "temp", "swp", "swx", "swo", "part", "partial", "crdownload", "download", "bak", "lock"].iter().any(|ext| lower.ends_with(&format!(".{}", ext)))
-}
-
-/// True when the process `pid` is alive (or cannot be checked).
-pub fn process_alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    #[cfg(unix)]
-    {
-        // SAFETY: kill with signal 0 only checks whether the process exists.
-        let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
-        r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
-    }
-    #[cfg(not(unix))]
-    true
-}
-
 /// The files a run would take (or reject), by name, sorted; for status. An absent folder has none.
 pub fn pending_imports(store_dir: &Path) -> Result<Vec<String>> {
     let dir = imports_dir(store_dir);
@@ -242,238 +165,9 @@ pub fn pending_imports(store_dir: &Path) -> Result<Vec<String>> {
     out.sort();
     Ok(out)
 }
-
-/// Parses `.psmc-import-<pid>-<8 hex>-<name>`.
-fn parse_claim(name: &str) -> Option<(u32, &str)> {
-    let rest = name.strip_prefix(CLAIM_PREFIX)?;
-    let (pid, rest) = rest.split_once('-')?;
-    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let (hex, original) = rest.split_once('-')?;
-    if hex.len() != 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) || original.is_empty() {
-        return None;
-    }
-    Some((pid.parse().ok()?, original))
-}
-
-/// Claims left by processes that died: put back under their own name (or a free one).
-fn recover_claims(dir: &Path, names: &[String]) {
-    for name in names {
-        let Some((pid, original)) = parse_claim(name) else { continue };
-        if process_alive(pid) {
-            continue;
-        }
-        let path = dir.join(name);
-        let is_link = lstat(&path).ok().flatten().is_some_and(|m| m.file_type().is_symlink());
-        // Another process may have recovered it first: doctor reports a leftover.
-        let _ = move_no_clobber(&path, dir, original, is_link, None);
-    }
-}
-
-/// `x.json` → `x-<n>.json` (n ≥ 1); names without an extension get `-<n>` at the end.
-fn numbered(name: &str, n: usize) -> String {
-    if n == 0 {
-        return name.to_string();
-    }
-    match name.rfind('.') {
-        Some(i) if i > 0 => format!("{}-{}{}", &name[..i], n, &name[i..]),
-        _ => format!("{}-{}", name, n),
-    }
-}
-
-/// Moves `from` into `to_dir` as `name`, or `name-1`, `name-2` … when taken; never overwrites.
-/// `also_free` names a companion (`<name>.reason`) that must be free too. Returns the name used.
-fn move_no_clobber(from: &Path, to_dir: &Path, name: &str, is_link: bool, also_free: Option<&dyn Fn(&str) -> String>) -> Result<String> {
-    for n in 0..10_000 {
-        let candidate = numbered(name, n);
-        let target = to_dir.join(&candidate);
-        if let Some(f) = also_free {
-            if lstat(&to_dir.join(f(&candidate)))?.is_some() {
-                continue;
-            }
-        }
-        if !is_link {
-            match fs::hard_link(from, &target) {
-                Ok(()) => {
-                    if let Err(e) = fs::remove_file(from) {
-                        let _ = fs::remove_file(&target);
-                        return Err(io_err(&e, from, "move"));
-                    }
-                    return Ok(candidate);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    let no_links = matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::Unsupported)
-                        || e.raw_os_error() == Some(18 /* EXDEV */)
-                        || e.raw_os_error() == Some(31 /* EMLINK */)
-                        || e.raw_os_error() == Some(38 /* ENOSYS */)
-                        || e.raw_os_error() == Some(95 /* EOPNOTSUPP */);
-                    if !no_links {
-                        return Err(io_err(&e, from, "move"));
-                    }
-                    // No hard links here: fall through to a checked rename.
-                }
-            }
-        }
-        if lstat(&target)?.is_some() {
-            continue;
-        }
-        fs::rename(from, &target).map_err(|e| io_err(&e, from, "move"))?;
-        return Ok(candidate);
-    }
-    Err(PsmcError::new(
-        ErrorCode::Io,
-        format!("There is no free name for {} in {}.", name, to_dir.display()),
-        format!("Clean up {} (its files are kept for your reference only).", to_dir.display()),
-    )
-    .with("path", to_dir.display().to_string()))
-}
-
-fn reject_error(code: ErrorCode, what: &str, hint: &str) -> PsmcError {
-    PsmcError::new(code, format!("The file cannot be imported: {}", what), hint)
-}
-
-/// Reads a claimed file without following links; checks it is still the regular file that was
-/// looked at.
-fn read_claimed(path: &Path, expected: &fs::Metadata) -> Result<String> {
-    let mut o = fs::OpenOptions::new();
-    o.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.custom_flags(libc::O_NOFOLLOW);
-    }
-    let mut f = match o.open(path) {
-        Ok(f) => f,
-        #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(reject_error(ErrorCode::Parse, "it became a symbolic link while being read.", "Drop a regular file, not a link."));
-        }
-        Err(e) => return Err(io_err(&e, path, "read")),
-    };
-    let st = f.metadata().map_err(|e| io_err(&e, path, "read"))?;
-    if !st.is_file() || identity(&st) != identity(expected) {
-        return Err(reject_error(
-            ErrorCode::Parse,
-            "it was replaced by something else while being read.",
-            "Drop the file again, and do not change it once it is in imports/.",
-        ));
-    }
-    if st.len() > MAX_IMPORT_BYTES {
-        return Err(reject_error(ErrorCode::ValueTooLarge, &format!("it is {} bytes; the limit is {}.", st.len(), MAX_IMPORT_BYTES), "Split it into several files."));
-    }
-    let mut buf = Vec::with_capacity(st.len() as usize);
-    f.read_to_end(&mut buf).map_err(|e| io_err(&e, path, "read"))?;
-    match String::from_utf8(buf) {
-        Ok(t) => Ok(t.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(t)),
-        Err(_) => Err(reject_error(ErrorCode::Parse, "it is not UTF-8 text.", "Save the file as UTF-8 (without a byte order mark is best).")),
-    }
-}
-
-/// The full form: an export document as is; a snapshot document as its entries; other psmc
-/// documents refused. None when `doc` is no psmc document (the plain form).
-fn full_form(doc: &Object) -> Result<Option<Value>> {
-    let format = match doc.get("format").and_then(Value::as_str) {
-        Some(f) if f.starts_with("psmc-") => f,
-        _ => return Ok(None),
-    };
-    if format == "psmc-export" {
-        return Ok(Some(Value::Object(doc.clone())));
-    }
-    if format == "psmc-snapshot" {
-        let mut out = Object::new();
-        out.insert("format", Value::String("psmc-export".into()));
-        out.insert("version", doc.get("version").cloned().unwrap_or(Value::Null));
-        out.insert("entries", doc.get("entries").cloned().unwrap_or(Value::Null));
-        return Ok(Some(Value::Object(out)));
-    }
-    Err(PsmcError::new(
-        ErrorCode::Parse,
-        format!("The file is a {} document, which cannot be imported.", quote_str(format)),
-        "Drop a psmc export document ({\"format\":\"psmc-export\",…}), a snapshot file, or a flat file of key = value.",
-    ))
-}
-
-/// The document to give the store's import: the full form, or a flat object of key → value.
-pub fn parse_import_text(text: &str, format: MirrorFormat) -> Result<Value> {
-    let parsed = match mirror::parse(format, text) {
-        Ok(p) => p,
-        Err(e) => {
-            // An export document whose values break a mirror-file rule (e.g. depth) is still one.
-            if format == MirrorFormat::Json {
-                if let Ok(Value::Object(raw)) = json::parse(text) {
-                    if let Some(full) = full_form(&raw)? {
-                        return Ok(full);
-                    }
-                }
-            }
-            return Err(e);
-        }
-    };
-    let flat = Object::from_members(parsed.entries);
-    Ok(full_form(&flat)?.unwrap_or(Value::Object(flat)))
-}
-
 fn is_store_error(e: &PsmcError) -> bool {
     matches!(e.error_code(), ErrorCode::Busy | ErrorCode::Io | ErrorCode::Closed | ErrorCode::Corrupt | ErrorCode::ReadOnly | ErrorCode::Internal)
 }
-
-fn name_problem(name: &str) -> Option<String> {
-    if name == "." || name == ".." || name.contains('/') || name.contains('\\') {
-        return Some("it is not a plain file name".into());
-    }
-    if name.chars().any(|c| (c as u32) < 0x20 || (0x7f..=0x9f).contains(&(c as u32))) {
-        return Some("it holds control characters or broken Unicode".into());
-    }
-    if format!("import:{}", name).chars().count() > MAX_SOURCE_LENGTH {
-        return Some(format!("it is too long to record as the source (import:<name> is at most {} characters)", MAX_SOURCE_LENGTH));
-    }
-    None
-}
-
-fn format_of(name: &str) -> (Option<MirrorFormat>, String) {
-    let ext = match name.rfind('.') {
-        Some(i) if i > 0 => name[i..].to_string(),
-        _ => String::new(),
-    };
-    let f = match ext.to_ascii_lowercase().as_str() {
-        ".json" => Some(MirrorFormat::Json),
-        ".toml" => Some(MirrorFormat::Toml),
-        ".yaml" | ".yml" => Some(MirrorFormat::Yaml),
-        _ => None,
-    };
-    (f, ext)
-}
-
-struct Facts {
-    code: String,
-    message: String,
-    hint: String,
-    line: Option<i64>,
-    column: Option<i64>,
-    key: Option<String>,
-}
-
-fn reason_text(file: &str, r: &Facts, at: i64) -> String {
-    let mut lines = vec![format!("file: {}", file), format!("rejected: {}", iso_time(at)), format!("code: {}", r.code)];
-    if let Some(l) = r.line {
-        lines.push(format!("line: {}", l));
-    }
-    if let Some(c) = r.column {
-        lines.push(format!("column: {}", c));
-    }
-    if let Some(k) = &r.key {
-        lines.push(format!("key: {}", k));
-    }
-    lines.push(format!("message: {}", r.message));
-    lines.push(format!("hint: {}", r.hint));
-    lines.push(String::new());
-    lines.push("The store was not changed by this file. Fix it and drop it into imports/ again.".into());
-    lines.push(String::new());
-    lines.join("\n")
-}
-
 fn wall_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
