@@ -38,6 +38,7 @@ mod json;
 mod jsonc_syntax;
 mod toml;
 mod toml_check;
+mod toml_reader;
 mod toml_scalars;
 mod yaml;
 mod yaml_flow;
