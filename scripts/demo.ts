@@ -29,6 +29,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { openStore } from '../src/index.js';
@@ -202,27 +203,45 @@ async function http(
   }
   parts.push(`${server.base}${path}`);
   showCommand(parts.join(' '));
-  let res: Response;
+  let res: { status: number; text: string };
   try {
-    res = await fetch(`${server.base}${path}`, {
-      method,
-      headers: h,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    res = await request(`${server.base}${path}`, method, h, body === undefined ? undefined : JSON.stringify(body));
   } catch (e) {
     await new Promise((r) => setTimeout(r, 200)); // let an exiting server's status arrive
     const state =
       server.child.exitCode !== null || server.child.signalCode !== null
         ? `psmc serve exited (code ${String(server.child.exitCode)}, signal ${String(server.child.signalCode)})`
         : 'psmc serve is still running';
-    throw new DemoFailure(
-      `HTTP ${method} ${path} failed: ${String((e as Error).cause ?? e)}; ${state}; its stderr:\n${server.stderr()}`,
-    );
+    throw new DemoFailure(`HTTP ${method} ${path} failed: ${String(e)}; ${state}; its stderr:\n${server.stderr()}`);
   }
-  const text = await res.text();
-  showOutput(text);
-  expect(`HTTP ${method} ${path} answers 2xx`, res.ok, `status ${res.status}`);
-  return JSON.parse(text) as unknown;
+  showOutput(res.text);
+  expect(`HTTP ${method} ${path} answers 2xx`, res.status >= 200 && res.status < 300, `status ${res.status}`);
+  return JSON.parse(res.text) as unknown;
+}
+
+/**
+ * One request on a fresh connection (like curl). Not fetch: its pooled keep-alive connections
+ * would be reused after this script's synchronous steps kept its event loop from noticing that
+ * the server had closed them (Node's 5 s keep-alive timeout), and fail with "other side closed".
+ */
+function request(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const all = body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) };
+    const req = httpRequest(url, { method, headers: all, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 // --- The hand edit ------------------------------------------------------------------------------
