@@ -14,8 +14,10 @@
 //! ```
 //!
 //! Modules mirror the TypeScript names (`src/core/*.ts`, `src/store/*.ts`,
-//! `src/storage/sqlite/*.ts`). Later parts (the plaintext mirror, snapshots, the watcher and
-//! the `psmcd` service) are separate modules to come; `get`/`set` will never start threads.
+//! `src/storage/sqlite/*.ts`): `mirror` holds the JSONC/TOML/YAML codecs, `sync` the mirror
+//! protocol (hand-edit import with the 3-way `merge`, atomic exports, the `imports/` folder),
+//! `snapshot` the snapshot files, and `service` the `psmcd` daemon. `get`/`set` never start
+//! threads or timers; `psmc-rs watch` and `psmcd` are the pollers.
 
 pub mod clock;
 pub mod engine;
