@@ -5,10 +5,11 @@
 //! Opening has no side effects beyond opening databases that exist; reads never create a
 //! store, the first write does. `get()` and `set()` never start threads, timers or watchers.
 //!
-//! Read freshness (§read.freshness): this client keeps no value cache. Every read is one
-//! prepared `SELECT` on the store's connection, so it sees every commit of every process at
-//! once (a freshness bound of 0). Only the compiled schema is cached, keyed by the revision
-//! that set it, which is re-read (one cheap `SELECT`) whenever the schema is needed.
+//! Read freshness (§read.freshness): each store database has a read cache (`read_cache.rs`,
+//! as src/store/shared.ts): the handle's own writes are visible at once, other processes'
+//! (and other handles') commits within `freshness_ms` (default 5; 0 checks on every read).
+//! The compiled schema is cached too, keyed by the revision that set it, which is re-read
+//! (one cheap `SELECT`) whenever the schema is needed.
 //!
 //! This file holds the handle: opening (layers, paths, env snapshot), attaching the databases,
 //! the schema cache and closing. The rest of the handle API is split by idea: the public option
@@ -37,6 +38,7 @@ struct Slot {
     dir: PathBuf,
     file: PathBuf,
     storage: OnceCell<Storage>,
+    cache: read_cache::RowCache,
 }
 
 /// One handle on an app's layered configuration. `Send`, not `Sync`: give each thread its own.
@@ -55,6 +57,8 @@ pub struct Store {
     read_only: bool,
     storage_options: StorageOptions,
     closed: bool,
+    /// How stale a cached read may be with respect to other connections' commits.
+    freshness: std::time::Duration,
     schema_cache: RefCell<Option<(i64, Option<Arc<CompiledSchema>>)>>,
     /// The mirror engine (src/store/mirror_hooks.rs), once the write store exists.
     mirror_on: bool,
@@ -66,6 +70,7 @@ pub struct Store {
 
 mod mirror_hooks;
 mod options;
+mod read_cache;
 mod reads;
 pub mod snapshot_ops;
 mod writes;
@@ -129,6 +134,13 @@ impl Store {
                 Some(p.clone())
             }
         };
+        let freshness_ms = options.freshness_ms.unwrap_or(5);
+        if freshness_ms > 10_000 {
+            return Err(PsmcError::usage(
+                format!("freshnessMs must be between 0 and 10000, received {}", freshness_ms),
+                "Pass a freshness bound in milliseconds from 0 (check on every read) to 10000; the default is 5.",
+            ));
+        }
         let source = options.source.clone().unwrap_or_else(|| "rust".to_string());
         assert_source(&source)?;
         let (overrides, override_keys) = layer_map("overrides", &options.overrides)?;
@@ -178,7 +190,7 @@ impl Store {
         }
         let slot = |layer: Layer, dir: &Path| {
             let canonical = canonical_dir(dir);
-            Slot { layer, file: canonical.join(DATABASE_FILE), dir: canonical, storage: OnceCell::new() }
+            Slot { layer, file: canonical.join(DATABASE_FILE), dir: canonical, storage: OnceCell::new(), cache: read_cache::RowCache::default() }
         };
         let user = slot(Layer::User, &user_dir);
         let project = project_dir.as_deref().map(|d| slot(Layer::Project, d));
@@ -212,6 +224,7 @@ impl Store {
                 read_only: false,
             },
             closed: false,
+            freshness: std::time::Duration::from_millis(freshness_ms),
             schema_cache: RefCell::new(None),
             mirror_on: options.mirror.unwrap_or(true) && !options.read_only,
             mirror: RefCell::new(None),
@@ -337,6 +350,7 @@ impl Store {
         self.mirror_close();
         self.closed = true;
         for s in &mut self.slots {
+            s.cache.clear();
             s.storage.take();
         }
     }

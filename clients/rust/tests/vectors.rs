@@ -433,6 +433,9 @@ impl Scenario {
         };
         OpenOptions {
             clock: Some(self.clock()),
+            // As the TypeScript runner: steps that write through another connection (`sql`)
+            // expect the next read to see it (§read.freshness allows up to 5 ms by default).
+            freshness_ms: Some(0),
             env_prefix: match st.get("envPrefix") {
                 Some(Value::Bool(false)) => EnvPrefix::Off,
                 Some(Value::String(p)) => EnvPrefix::Prefix(p.clone()),
@@ -479,6 +482,7 @@ impl Scenario {
                 env_prefix: EnvPrefix::Off,
                 env: Some(HashMap::new()),
                 source: self.source(),
+                freshness_ms: Some(0),
                 ..OpenOptions::default()
             })?);
         }

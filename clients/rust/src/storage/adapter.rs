@@ -1,7 +1,10 @@
 //! The store database handle (src/storage/sqlite/adapter.ts): opening (0600, refusing short
 //! files), WAL, busy timeout and `synchronous`, consistent reads, and `BEGIN IMMEDIATE` writes.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -24,11 +27,32 @@ fn precreate(file: &Path) -> std::io::Result<()> {
     o.open(file).map(|_| ())
 }
 
+/// The write counter shared by every connection of this process to `file` (by its canonical
+/// path). Entries go when their last connection closes.
+fn local_write_counter(file: &Path) -> Arc<AtomicU64> {
+    static COUNTERS: OnceLock<Mutex<HashMap<PathBuf, Weak<AtomicU64>>>> = OnceLock::new();
+    let key = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let mut m = COUNTERS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    m.retain(|_, w| w.strong_count() > 0);
+    if let Some(c) = m.get(&key).and_then(Weak::upgrade) {
+        return c;
+    }
+    let c = Arc::new(AtomicU64::new(0));
+    m.insert(key, Arc::downgrade(&c));
+    c
+}
+
 /// One open store database.
 pub struct Storage {
     pub(super) conn: Connection,
     pub(super) location: PathBuf,
     pub(super) read_only: bool,
+    /// Bumped before and after every write transaction through any connection of this process
+    /// to this file, committed or not (shared by every `Storage` of the file, see
+    /// [`local_write_counter`]): a read cache that remembers it knows when a write of this
+    /// process may have changed rows. `PRAGMA data_version` only moves for other connections'
+    /// commits, and only once asked, so it cannot give "read your own writes, exactly".
+    pub(super) local_writes: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -67,7 +91,8 @@ impl Storage {
                 return Err(map_sqlite_error(e, file));
             }
         };
-        let s = Storage { conn, location, read_only: options.read_only };
+        let local_writes = local_write_counter(file);
+        let s = Storage { conn, location, read_only: options.read_only, local_writes };
         s.init(options)?;
         Ok(s)
     }
@@ -103,6 +128,12 @@ impl Storage {
 
     pub fn location(&self) -> &Path {
         &self.location
+    }
+
+    /// The write counter of this process for this file (see the field): equal values mean no
+    /// write transaction of this process ran on the file in between.
+    pub fn local_writes(&self) -> u64 {
+        self.local_writes.load(Ordering::Acquire)
     }
 
     /// Changes whenever another connection commits.
@@ -188,10 +219,17 @@ impl Storage {
                 "Open it without readOnly to write.",
             ));
         }
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(|e| self.map(e))?;
-        let out = f(&WriteTx { conn: &tx, location: &self.location })?;
-        tx.commit().map_err(|e| self.map(e))?;
-        Ok(out)
+        // Bumped on both sides, so a read cached while the transaction is open (it would see
+        // uncommitted rows) is dropped too, whether the transaction commits or rolls back.
+        self.local_writes.fetch_add(1, Ordering::AcqRel);
+        let out = (|| {
+            let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(|e| self.map(e))?;
+            let out = f(&WriteTx { conn: &tx, location: &self.location })?;
+            tx.commit().map_err(|e| self.map(e))?;
+            Ok(out)
+        })();
+        self.local_writes.fetch_add(1, Ordering::AcqRel);
+        out
     }
 
     /// `PRAGMA integrity_check`: the problems found (empty when healthy).

@@ -101,6 +101,11 @@ pub struct OpenOptions {
     /// (spec/sections/mirror-sync.md): `None` (the default) or `Some(true)` keeps it,
     /// `Some(false)` leaves the file alone. Read-only handles never touch it.
     pub mirror: Option<bool>,
+    /// How late (milliseconds) a read may see another process's commit (§read.freshness):
+    /// reads are served from an in-process cache that checks `PRAGMA data_version` at most
+    /// once per this interval. `None` means 5; `Some(0)` checks on every read. At most 10,000.
+    /// This handle's own writes are always visible at once.
+    pub freshness_ms: Option<u64>,
 }
 
 impl std::fmt::Debug for OpenOptions {

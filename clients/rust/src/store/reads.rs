@@ -7,8 +7,10 @@ use crate::env::{coerce_env, env_name, is_reserved_env_name};
 use crate::errors::{PsmcError, Result};
 use crate::json::{quote_str, Object, Value};
 use crate::keys::{assert_key, is_valid_key, key_has_prefix, normalize_prefix};
-use crate::storage::StoredRow;
-use crate::value::{checked, decode_stored};
+use crate::value::checked;
+use std::sync::Arc;
+
+use super::read_cache::CachedRow;
 
 type EnvCandidate = (String, std::result::Result<Value, PsmcError>);
 
@@ -47,10 +49,11 @@ impl Store {
         Ok(Some((variable.clone(), coerce_env(raw, ks, &variable, key))))
     }
 
-    fn read_slot(&self, i: usize, key: &str) -> Result<Option<StoredRow>> {
+    /// The row of a (valid) key in slot `i`, through the slot's read cache.
+    fn read_slot(&self, i: usize, key: &str) -> Result<Option<Arc<CachedRow>>> {
         match self.try_attach(i)? {
             None => Ok(None),
-            Some(s) => s.read_row(key),
+            Some(s) => self.slots[i].cache.read(s, key, self.freshness),
         }
     }
 
@@ -76,7 +79,7 @@ impl Store {
         }
         for i in 0..self.slots.len() {
             if let Some(row) = self.read_slot(i, key)? {
-                return decode_stored(&row.value).map(Some);
+                return Ok(Some(row.value.clone()));
             }
         }
         if let Some(d) = self.defaults.get(key) {
@@ -129,8 +132,8 @@ impl Store {
             if let Some(row) = self.read_slot(i, key)? {
                 return Ok(Resolved {
                     revision: row.revision,
-                    updated_at: Some(row.updated_at),
-                    ..found(self.slots[i].layer, decode_stored(&row.value)?, row.source)
+                    updated_at: Some(row.updated_at.clone()),
+                    ..found(self.slots[i].layer, row.value.clone(), row.source.clone())
                 });
             }
         }
@@ -196,10 +199,10 @@ impl Store {
             match self.read_slot(i, key)? {
                 None => layers.push(LayerCandidate::absent(layer, dir)),
                 Some(row) => {
-                    let mut c = LayerCandidate::present(layer, decode_stored(&row.value)?, dir);
+                    let mut c = LayerCandidate::present(layer, row.value.clone(), dir);
                     c.revision = Some(row.revision);
-                    c.source = Some(row.source);
-                    c.updated_at = Some(row.updated_at);
+                    c.source = Some(row.source.clone());
+                    c.updated_at = Some(row.updated_at.clone());
                     layers.push(c);
                 }
             }
