@@ -84,14 +84,19 @@ impl Store {
     }
 
     pub(super) fn mirror_on_read(&self) {
+        self.mirror_on_read_at(Instant::now());
+    }
+
+    /// [`Store::mirror_on_read`] with the time already read (a cached `get` reads the clock once).
+    pub(super) fn mirror_on_read_at(&self, now: Instant) {
         if !self.mirror_on {
             return;
         }
-        let due = self.last_mirror_check.get().is_none_or(|t| t.elapsed() >= Duration::from_millis(MIRROR_CHECK_MS));
+        let due = self.last_mirror_check.get().is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_millis(MIRROR_CHECK_MS));
         if !due {
             return;
         }
-        self.last_mirror_check.set(Some(Instant::now()));
+        self.last_mirror_check.set(Some(now));
         let Some(storage) = self.slots[self.write].storage.get() else { return };
         self.with_mirror(storage, |m, host| {
             if m.changed_on_disk() || m.export_due() {

@@ -49,18 +49,19 @@ pub(super) struct RowCache {
 }
 
 impl RowCache {
-    /// The row of a (valid) `key`, from the cache when it is fresh enough.
-    pub fn read(&self, storage: &Storage, key: &str, freshness: Duration) -> Result<Option<Arc<CachedRow>>> {
+    /// The row of a (valid) `key`, from the cache when it is fresh enough; `now` is the
+    /// monotonic time of this read, taken by the caller before it (one clock read per `get`).
+    pub fn read(&self, storage: &Storage, key: &str, freshness: Duration, now: Instant) -> Result<Option<Arc<CachedRow>>> {
         let mut c = self.inner.borrow_mut();
         let writes = storage.local_writes();
         if writes != c.local_writes {
             c.rows.clear();
             c.local_writes = writes;
         }
-        let due = freshness.is_zero() || c.checked.is_none_or(|t| t.elapsed() >= freshness);
+        let due = freshness.is_zero() || c.checked.is_none_or(|t| now.saturating_duration_since(t) >= freshness);
         if due {
             let dv = storage.data_version()?;
-            c.checked = Some(Instant::now());
+            c.checked = Some(now);
             if c.data_version != Some(dv) {
                 c.rows.clear();
                 c.data_version = Some(dv);

@@ -9,6 +9,7 @@ use crate::json::{quote_str, Object, Value};
 use crate::keys::{assert_key, is_valid_key, key_has_prefix, normalize_prefix};
 use crate::value::checked;
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::read_cache::CachedRow;
 
@@ -50,10 +51,10 @@ impl Store {
     }
 
     /// The row of a (valid) key in slot `i`, through the slot's read cache.
-    fn read_slot(&self, i: usize, key: &str) -> Result<Option<Arc<CachedRow>>> {
+    fn read_slot(&self, i: usize, key: &str, now: Instant) -> Result<Option<Arc<CachedRow>>> {
         match self.try_attach(i)? {
             None => Ok(None),
-            Some(s) => self.slots[i].cache.read(s, key, self.freshness),
+            Some(s) => self.slots[i].cache.read(s, key, self.freshness, now),
         }
     }
 
@@ -67,9 +68,12 @@ impl Store {
     /// Like [`Store::get`], with the caller's default (the lowest layer).
     pub fn get_or(&self, key: &str, default: Option<&Value>) -> Result<Option<Value>> {
         self.ensure_open()?;
-        self.mirror_on_read();
-        if let Some(o) = self.overrides.get(key) {
-            return Ok(Some(o.clone()));
+        let now = Instant::now();
+        self.mirror_on_read_at(now);
+        if !self.overrides.is_empty() {
+            if let Some(o) = self.overrides.get(key) {
+                return Ok(Some(o.clone()));
+            }
         }
         assert_key(key)?;
         if !self.env_vars.is_empty() {
@@ -78,7 +82,7 @@ impl Store {
             }
         }
         for i in 0..self.slots.len() {
-            if let Some(row) = self.read_slot(i, key)? {
+            if let Some(row) = self.read_slot(i, key, now)? {
                 return Ok(Some(row.value.clone()));
             }
         }
@@ -129,7 +133,7 @@ impl Store {
             return r.map(|v| found(Layer::Env, v, format!("env:{}", variable)));
         }
         for i in 0..self.slots.len() {
-            if let Some(row) = self.read_slot(i, key)? {
+            if let Some(row) = self.read_slot(i, key, Instant::now())? {
                 return Ok(Resolved {
                     revision: row.revision,
                     updated_at: Some(row.updated_at.clone()),
@@ -196,7 +200,7 @@ impl Store {
                 Some(i) => i,
             };
             let dir = self.slots[i].dir.display().to_string();
-            match self.read_slot(i, key)? {
+            match self.read_slot(i, key, Instant::now())? {
                 None => layers.push(LayerCandidate::absent(layer, dir)),
                 Some(row) => {
                     let mut c = LayerCandidate::present(layer, row.value.clone(), dir);
