@@ -51,9 +51,10 @@ import {
 } from 'node:fs';
 import { extname, join } from 'node:path';
 import { isPsmcError, PsmcError } from '../core/errors.js';
-import type { JsonValue } from '../core/value.js';
 import type { MirrorFormat } from './codecs/types.js';
-import { codecs } from './codecs-load.js';
+import { locateKey, nameProblem, parseImportText, reasonText, STORE_ERRORS } from './import-document.js';
+
+export { parseImportText } from './import-document.js';
 
 export const IMPORTS_DIR = 'imports';
 export const DONE_DIR = 'done';
@@ -67,7 +68,6 @@ export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 
 const CLAIM_PREFIX = '.psmc-import-';
 const CLAIM_RE = /^\.psmc-import-(\d+)-([0-9a-f]{8})-(.+)$/s;
-const MAX_SOURCE_LENGTH = 128;
 
 /** The extension → format table. */
 const FORMATS: Readonly<Record<string, MirrorFormat>> = {
@@ -384,100 +384,6 @@ function readClaimed(path: string, expected: Stats): string {
 
 function rejectError(code: 'PSMC_PARSE' | 'PSMC_VALUE_TOO_LARGE', what: string, hint: string): PsmcError {
   return new PsmcError(code, `The file cannot be imported: ${what}`, { hint });
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** The full form: an export document as is; a snapshot document as its entries; other psmc documents refused. */
-function fullForm(doc: Record<string, unknown>): Record<string, unknown> | undefined {
-  const format = doc['format'];
-  if (typeof format !== 'string' || !format.startsWith('psmc-')) return undefined;
-  if (format === 'psmc-export') return doc;
-  if (format === 'psmc-snapshot') {
-    const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    out['format'] = 'psmc-export';
-    out['version'] = doc['version'];
-    out['entries'] = doc['entries'];
-    return out;
-  }
-  throw new PsmcError('PSMC_PARSE', `The file is a ${JSON.stringify(format)} document, which cannot be imported.`, {
-    hint: 'Drop a psmc export document ({"format":"psmc-export",…}), a snapshot file, or a flat file of key = value.',
-  });
-}
-
-/** The document to give importData: the full form, or a flat object of key → value. */
-export function parseImportText(text: string, format: MirrorFormat): unknown {
-  let values: Map<string, JsonValue>;
-  try {
-    values = codecs().codecFor(format).parse(text).values;
-  } catch (e) {
-    // An export document whose values break a mirror-file rule (e.g. depth) is still an export document.
-    if (format === 'json') {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch {
-        throw e;
-      }
-      const full = isPlainObject(raw) ? fullForm(raw) : undefined;
-      if (full !== undefined) return full;
-    }
-    throw e;
-  }
-  const flat = Object.create(null) as Record<string, unknown>;
-  for (const [key, value] of values) flat[key] = value;
-  return fullForm(flat) ?? flat;
-}
-
-/** 1-based line and column of a top-level key in the file, best effort (for schema errors, which know only the key). */
-function locateKey(text: string, key: string): { line: number; column: number } | undefined {
-  for (const c of [`"${key}"`, `'${key}'`, `${key}:`, `${key} =`, `${key}=`]) {
-    const i = text.indexOf(c);
-    if (i >= 0) {
-      const before = text.slice(0, i);
-      return { line: before.split('\n').length, column: i - before.lastIndexOf('\n') };
-    }
-  }
-  return undefined;
-}
-
-/** Errors that are the store's, not the file's: the file is put back and the run stops. */
-const STORE_ERRORS = new Set([
-  'PSMC_BUSY',
-  'PSMC_IO',
-  'PSMC_CLOSED',
-  'PSMC_CORRUPT',
-  'PSMC_READ_ONLY',
-  'PSMC_INTERNAL',
-]);
-
-function reasonText(file: string, r: Omit<ImportRejected, 'movedTo' | 'reasonFile' | 'file'>, at: number): string {
-  const lines = [
-    `file: ${file}`,
-    `rejected: ${new Date(at).toISOString()}`,
-    `code: ${r.code}`,
-    ...(r.line === undefined ? [] : [`line: ${r.line}`]),
-    ...(r.column === undefined ? [] : [`column: ${r.column}`]),
-    ...(r.key === undefined ? [] : [`key: ${r.key}`]),
-    `message: ${r.message}`,
-    `hint: ${r.hint}`,
-    '',
-    'The store was not changed by this file. Fix it and drop it into imports/ again.',
-    '',
-  ];
-  return lines.join('\n');
-}
-
-/** Why the name itself is unusable, or undefined. */
-function nameProblem(name: string): string | undefined {
-  if (name === '.' || name === '..' || name.includes('/') || name.includes('\\')) return 'it is not a plain file name';
-  if (!name.isWellFormed() || /[\u0000-\u001f\u007f-\u009f]/.test(name))
-    return 'it holds control characters or broken Unicode';
-  if ([...`import:${name}`].length > MAX_SOURCE_LENGTH)
-    return `it is too long to record as the source (import:<name> is at most ${MAX_SOURCE_LENGTH} characters)`;
-  return undefined;
 }
 
 /**
