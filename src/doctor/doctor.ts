@@ -56,7 +56,7 @@ import { MIRROR_FILES, type MirrorFormat } from '../mirror/codecs/types.js';
 import { importsDir, pendingImports, processImports } from '../mirror/imports.js';
 import { listSnapshots, readSnapshot, toExportDocument, type SnapshotDocument } from '../snapshot/index.js';
 import type { ExportDocument } from '../store/export.js';
-import { DATABASE_FILE } from '../store/paths.js';
+import { DATABASE_FILE, HTTP_TOKENS_FILE } from '../store/paths.js';
 import { openStore, type Store } from '../store/store.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -626,6 +626,7 @@ class StoreDoctor {
     const want: [string, number][] = [[dir, 0o700]];
     for (const suffix of ['', '-wal', '-shm']) want.push([join(dir, `${DATABASE_FILE}${suffix}`), 0o600]);
     for (const f of FORMATS) want.push([join(dir, MIRROR_FILES[f]), 0o600]);
+    want.push([join(dir, HTTP_TOKENS_FILE), 0o600]);
     const snapshots = join(dir, 'snapshots');
     want.push([snapshots, 0o700]);
     try {

@@ -29,9 +29,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { PsmcError } from '../core/errors.js';
+import { HTTP_TOKENS_FILE } from '../store/paths.js';
 
 /** The file that holds the hashed tokens and sessions, in the store directory. */
-export const TOKENS_FILE = 'http-tokens.json';
+export const TOKENS_FILE = HTTP_TOKENS_FILE;
 
 export type Scope = 'read' | 'write';
 

@@ -17,6 +17,8 @@ import { dirname, join, resolve } from 'node:path';
 import { PsmcError } from '../core/errors.js';
 
 export const DATABASE_FILE = 'psmc.db';
+/** The hashed tokens and browser sessions of `psmc serve` (src/server/tokens.ts), mode 0600. */
+export const HTTP_TOKENS_FILE = 'http-tokens.json';
 export const PROJECT_DIR = '.psmc';
 
 const APP_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { test, type TestContext } from 'node:test';
 import { openStore, type Store } from '../../src/index.js';
 import { runDoctor, type DoctorReport, type Finding } from '../../src/doctor/index.js';
+import { TOKENS_FILE, TokenFile } from '../../src/server/tokens.js';
 
 const posix = process.platform !== 'win32';
 
@@ -84,6 +85,20 @@ test('a live Store handle can be checked too (its own directories)', (t) => {
   assert.deepEqual(r.stores, [s.info.user?.dir]);
   assert.equal(r.healthy, true);
   assert.equal(s.get('port'), 8080, 'the caller’s handle still works');
+});
+
+test('the HTTP token file (hashed tokens and sessions) is checked for 0600 and repaired', { skip: !posix }, (t) => {
+  const dir = makeStore(t);
+  new TokenFile(dir).create({ name: 'deploy-bot', scopes: ['read', 'write'] });
+  const file = join(dir, TOKENS_FILE);
+  assert.equal(statSync(file).mode & 0o777, 0o600, 'created private');
+  chmodSync(file, 0o644);
+  const perms = failing(runDoctor(dir), 'permissions');
+  assert.equal(perms.length, 1, JSON.stringify(perms, null, 2));
+  assert.ok(perms[0]?.message.includes(`${TOKENS_FILE} is mode 0644`));
+  const fixed = runDoctor(dir, { repair: true });
+  assert.equal(fixed.healthy, true, JSON.stringify(fixed.findings, null, 2));
+  assert.equal(statSync(file).mode & 0o777, 0o600);
 });
 
 test('permissions too open: reported as errors; --repair chmods them back', { skip: !posix }, (t) => {
