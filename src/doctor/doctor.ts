@@ -35,29 +35,20 @@
  * handle on it closed: when called with a live Store, doctor refuses that one
  * repair and says so.
  */
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  type Stats,
-} from 'node:fs';
+import { chmodSync, existsSync, readdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isPsmcError } from '../core/errors.js';
 import { compileSchema, parseSchemaDocument } from '../core/schema.js';
-import { valuesEqual, type JsonValue } from '../core/value.js';
-import { writeFileAtomic, TEMP_MARK } from '../mirror/atomic.js';
-import { codecs } from '../mirror/codecs-load.js';
-import { MIRROR_FILES, type MirrorFormat } from '../mirror/codecs/types.js';
+import type { JsonValue } from '../core/value.js';
+import { TEMP_MARK } from '../mirror/atomic.js';
+import { MIRROR_FILES } from '../mirror/codecs/types.js';
 import { importsDir, pendingImports, processImports } from '../mirror/imports.js';
-import { listSnapshots, readSnapshot, toExportDocument, type SnapshotDocument } from '../snapshot/index.js';
+import { listSnapshots } from '../snapshot/index.js';
 import type { ExportDocument } from '../store/export.js';
 import { DATABASE_FILE, HTTP_TOKENS_FILE } from '../store/paths.js';
 import { openStore, type Store } from '../store/store.js';
+import { rebuildDatabase, type RebuildContext } from './rebuild.js';
+import { errText, FORMATS, lstatOrUndefined, settle } from './util.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -100,47 +91,12 @@ export interface DoctorOptions {
   readonly platform?: NodeJS.Platform;
 }
 
-const FORMATS: readonly MirrorFormat[] = ['json', 'toml', 'yaml'];
 const SNAPSHOT_TEMP_RE = /^\..+\.json\.\d+\.[a-z0-9]+\.tmp$/;
 const CLAIM_RE = /^\.psmc-import-\d+-[0-9a-f]{8}-/;
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Syncs the mirror, waiting (≤ 3 s) while the file is too fresh to import (it may be mid-save). */
-function settle(store: Store): { error?: { code: string; message: string } } {
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const r = store.syncMirror({ imports: false });
-    if (r.retryInMs === undefined || Date.now() > deadline) return r;
-    sleepMs(Math.min(r.retryInMs, 250));
-  }
-}
 
 /** True when an unrepaired error remains among the findings. */
 export function isHealthy(findings: readonly Finding[]): boolean {
   return !findings.some((f) => !f.ok && f.severity === 'error' && f.repaired !== true);
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** `20260526T101112Z`: a UTC time usable in a file name everywhere. */
-function stamp(ms: number): string {
-  return new Date(ms)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 function mode(st: Stats): string {
@@ -202,6 +158,10 @@ class StoreDoctor {
     return openStore({ dir: this.#dir, env: {}, envPrefix: false, source: this.#source, mirror });
   }
 
+  #rebuildContext(): RebuildContext {
+    return { dir: this.#dir, now: this.#now, actions: this.#actions, open: (mirror) => this.#open(mirror) };
+  }
+
   get #db(): string {
     return join(this.#dir, DATABASE_FILE);
   }
@@ -221,7 +181,9 @@ class StoreDoctor {
     } catch (e) {
       if (!isPsmcError(e)) throw e;
       if (e.code === 'PSMC_CORRUPT') {
-        const rebuilt = this.#repair ? this.#rebuild(undefined, 'it cannot be opened') : false;
+        const rebuilt = this.#repair
+          ? rebuildDatabase(this.#rebuildContext(), undefined, 'it cannot be opened')
+          : false;
         this.#add({
           check: 'database',
           ok: false,
@@ -330,7 +292,7 @@ class StoreDoctor {
       );
     }
     store.close();
-    const rebuilt = this.#rebuild(doc, 'it fails the integrity check');
+    const rebuilt = rebuildDatabase(this.#rebuildContext(), doc, 'it fails the integrity check');
     this.#add({
       check: 'database',
       ok: false,
@@ -349,165 +311,6 @@ class StoreDoctor {
    * damaged database's readable values) or the newest snapshot that parses,
    * then the mirror file's values on top. Returns whether a fresh store now exists.
    */
-  #rebuild(doc: ExportDocument | undefined, why: string): boolean {
-    const dir = this.#dir;
-    const ts = stamp(this.#now());
-    let aside = `${DATABASE_FILE}.corrupt-${ts}`;
-    for (let n = 2; [aside, `${aside}-wal`, `${aside}-shm`].some((f) => existsSync(join(dir, f))); n++)
-      aside = `${DATABASE_FILE}.corrupt-${ts}-${n}`;
-    try {
-      for (const suffix of ['', '-wal', '-shm']) {
-        const from = join(dir, `${DATABASE_FILE}${suffix}`);
-        if (!existsSync(from)) continue;
-        renameSync(from, join(dir, `${aside}${suffix}`));
-        this.#actions.push(
-          `${dir}: moved ${DATABASE_FILE}${suffix} aside to ${aside}${suffix} because ${why} (kept, not deleted).`,
-        );
-      }
-    } catch (e) {
-      this.#actions.push(`${dir}: could not move the damaged database aside: ${errText(e)}. Nothing else was changed.`);
-      return false;
-    }
-
-    // The mirror file: the newest of config.json/.toml/.yaml.
-    let mirror:
-      { file: string; format: MirrorFormat; text: string; values: Map<string, JsonValue> | undefined } | undefined;
-    for (const format of FORMATS) {
-      const file = join(dir, MIRROR_FILES[format]);
-      const st = lstatOrUndefined(file);
-      if (st === undefined || !st.isFile()) continue;
-      if (mirror !== undefined && (lstatOrUndefined(mirror.file)?.mtimeMs ?? 0) >= st.mtimeMs) continue;
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        continue;
-      }
-      let values: Map<string, JsonValue> | undefined;
-      try {
-        values = codecs().codecFor(format).parse(text).values;
-      } catch (e) {
-        this.#actions.push(
-          `${dir}: the mirror file ${MIRROR_FILES[format]} does not parse (${errText(e)}); its values are not merged.`,
-        );
-      }
-      mirror = { file, format, text, values };
-    }
-    const jsonExisted = existsSync(join(dir, MIRROR_FILES.json));
-
-    let fresh: Store;
-    try {
-      fresh = this.#open(false);
-    } catch (e) {
-      this.#actions.push(`${dir}: could not create a fresh database: ${errText(e)}.`);
-      return false;
-    }
-    try {
-      fresh.batch([]); // creates psmc.db
-      this.#actions.push(`${dir}: created a fresh ${DATABASE_FILE}.`);
-      if (doc !== undefined) {
-        if (doc.schema !== undefined) fresh.setSchema(doc.schema, { source: 'repair:database' });
-        const c = fresh.importData(doc, { source: 'repair:database', snapshot: false });
-        this.#actions.push(
-          `${dir}: carried ${c.changes.length} readable value(s) over from the damaged database (source repair:database)${doc.schema === undefined ? '' : ', and its schema'}.`,
-        );
-      } else {
-        this.#restoreNewestSnapshot(fresh);
-      }
-      if (mirror?.values !== undefined) {
-        const flat = Object.create(null) as Record<string, JsonValue>;
-        for (const [k, v] of mirror.values) flat[k] = v;
-        try {
-          const c = fresh.importData(flat, { source: 'repair:mirror', snapshot: false });
-          this.#actions.push(
-            `${dir}: merged ${MIRROR_FILES[mirror.format]} on top: ${c.changes.length} key(s) changed (source repair:mirror).`,
-          );
-        } catch (e) {
-          mirror.values = undefined;
-          this.#actions.push(`${dir}: could not merge ${MIRROR_FILES[mirror.format]}: ${errText(e)}.`);
-        }
-      }
-      // The mirror file must hold what the database holds: add what it lacks, or start it afresh.
-      if (mirror !== undefined) {
-        if (mirror.values !== undefined) {
-          const entries = fresh.exportData().entries;
-          const changes: { key: string; value: JsonValue }[] = [];
-          for (const key of Object.keys(entries)) {
-            const v = (entries[key] as { value: JsonValue }).value;
-            if (!mirror.values.has(key) || !valuesEqual(mirror.values.get(key), v)) changes.push({ key, value: v });
-          }
-          if (changes.length > 0) {
-            writeFileAtomic(mirror.file, codecs().codecFor(mirror.format).update(mirror.text, changes));
-            this.#actions.push(
-              `${dir}: wrote ${changes.length} key(s) the mirror file lacked into ${MIRROR_FILES[mirror.format]} (its other lines and comments kept).`,
-            );
-          }
-        } else {
-          const kept = `${MIRROR_FILES[mirror.format]}.before-repair-${ts}`;
-          renameSync(mirror.file, join(dir, kept));
-          this.#actions.push(
-            `${dir}: moved ${MIRROR_FILES[mirror.format]} aside to ${kept} (kept); a fresh one is written from the database.`,
-          );
-        }
-      }
-    } catch (e) {
-      this.#actions.push(`${dir}: the rebuild stopped: ${errText(e)}. The damaged file is kept as ${aside}.`);
-      fresh.close();
-      return existsSync(this.#db);
-    }
-    fresh.close();
-    // Turn the mirror on (in the file's own format), which records the file as in step.
-    const s = this.#open();
-    try {
-      if (mirror !== undefined && mirror.format !== 'json') {
-        s.setMirrorFormat(mirror.format);
-        if (!jsonExisted) {
-          try {
-            unlinkSync(join(dir, MIRROR_FILES.json)); // written by the default format before the switch
-          } catch {
-            // Not there: nothing to tidy.
-          }
-        }
-      }
-      settle(s);
-    } finally {
-      s.close();
-    }
-    this.#actions.push(`${dir}: history before the repair is not carried over; it stays in ${aside}.`);
-    return true;
-  }
-
-  #restoreNewestSnapshot(fresh: Store): void {
-    const dir = this.#dir;
-    let list;
-    try {
-      list = listSnapshots(fresh);
-    } catch (e) {
-      this.#actions.push(`${dir}: could not list the snapshots: ${errText(e)}.`);
-      return;
-    }
-    for (const p of list.problems) this.#actions.push(`${dir}: skipped ${basename(p.file)}: ${p.message}`);
-    for (const info of list.snapshots) {
-      let doc: SnapshotDocument;
-      try {
-        doc = readSnapshot(fresh, info.name);
-      } catch (e) {
-        this.#actions.push(`${dir}: skipped snapshot ${info.name}: ${errText(e)}`);
-        continue;
-      }
-      const source = `restore:${info.name}`;
-      if (doc.schema !== undefined) fresh.setSchema(doc.schema, { source });
-      const c = fresh.importData(toExportDocument(doc), { source, snapshot: false });
-      this.#actions.push(
-        `${dir}: restored snapshot ${info.name} (taken ${doc.createdAt} at revision ${doc.revision}): ${c.changes.length} key(s) (source ${source})${doc.schema === undefined ? '' : ', and its schema'}.`,
-      );
-      return;
-    }
-    this.#actions.push(
-      `${dir}: there is no usable snapshot in ${join(dir, 'snapshots')}; the store starts from the mirror file's values only.`,
-    );
-  }
-
   #checkMirror(store: Store): void {
     let m = store.status().mirror;
     if (m === undefined) {
