@@ -10,6 +10,7 @@ import type { JsonValue } from '../core/value.js';
 import type { MirrorFormat } from './codecs/types.js';
 import { codecs } from './codecs-load.js';
 import type { ImportRejected } from './imports.js';
+import { locateKey as locateIn } from './locate.js';
 
 const MAX_SOURCE_LENGTH = 128;
 
@@ -58,16 +59,9 @@ export function parseImportText(text: string, format: MirrorFormat): unknown {
   return fullForm(flat) ?? flat;
 }
 
-/** 1-based line and column of a top-level key in the file, best effort (for schema errors, which know only the key). */
+/** 1-based line and column of a top-level key in a dropped file, best effort (for schema errors, which know only the key). */
 export function locateKey(text: string, key: string): { line: number; column: number } | undefined {
-  for (const c of [`"${key}"`, `'${key}'`, `${key}:`, `${key} =`, `${key}=`]) {
-    const i = text.indexOf(c);
-    if (i >= 0) {
-      const before = text.slice(0, i);
-      return { line: before.split('\n').length, column: i - before.lastIndexOf('\n') };
-    }
-  }
-  return undefined;
+  return locateIn(text, key, [`"${key}"`, `'${key}'`, `${key}:`, `${key} =`, `${key}=`]);
 }
 
 /** Errors that are the store's, not the file's: the file is put back and the run stops. */

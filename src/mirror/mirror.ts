@@ -24,19 +24,21 @@
  * EXPORT_INTERVAL_MS ago). Pending exports are also flushed by `close()` and
  * at process exit.
  */
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { PsmcError, isPsmcError } from '../core/errors.js';
-import { parseHlc, type WallClock } from '../core/clock.js';
+import { parseHlc } from '../core/clock.js';
 import { commitChanges, type CommitResult, type PreparedChange } from '../core/engine.js';
 import { mergeMirror } from '../core/merge.js';
 import { decodeStored, encodeValue, valuesEqual, type JsonValue } from '../core/value.js';
 import type { StoragePort, StoredRow, WriteTx } from '../core/port.js';
-import type { CompiledSchema } from '../core/schema.js';
-import { HEADER_TEXT, MIRROR_FILES, type MirrorCodec, type MirrorFormat } from './codecs/types.js';
+import { MIRROR_FILES, type MirrorCodec } from './codecs/types.js';
 import { codecs } from './codecs-load.js';
-import { commitTemp, discardTemp, TEMP_MARK, writeTemp, writeTempRetrying } from './atomic.js';
+import { commitTemp, discardTemp, writeTemp, writeTempRetrying } from './atomic.js';
+import { decodeUtf8, sha256, statOf, sweepTemps, type FileStat } from './files.js';
+import { locateKey } from './locate.js';
+import { renderJsonFromRows } from './render-rows.js';
+import type { MirrorError, MirrorHost, MirrorSetting, MirrorState, MirrorStatus, SyncResult } from './types.js';
 
 /** A file modified less than this long ago may still be being written: wait before importing it. */
 export const SETTLE_MS = 30;
@@ -57,113 +59,7 @@ const META = {
   importedAt: 'mirror.imported_at',
 } as const;
 
-export type MirrorSetting = MirrorFormat | 'off';
-
-/** What the engine needs from the store it mirrors. */
-export interface MirrorHost {
-  readonly dir: string;
-  readonly storage: StoragePort;
-  schemaIn(tx: WriteTx): CompiledSchema | undefined;
-  readonly clock: WallClock;
-  /** Called after a commit made by the engine (an import): updates caches and notifies watchers. */
-  applyCommit(result: CommitResult): void;
-  /** Called inside the import transaction, before a hand edit is applied (automatic snapshot). */
-  beforeImport?(): void;
-}
-
-export interface MirrorError {
-  readonly code: string;
-  readonly message: string;
-  readonly hint: string;
-  readonly file: string;
-  readonly line?: number;
-  readonly column?: number;
-  readonly key?: string;
-}
-
-export type MirrorState = 'in-sync' | 'pending-export' | 'invalid-edit' | 'pending-import' | 'missing' | 'off';
-
-export interface MirrorStatus {
-  readonly file: string;
-  readonly format: MirrorSetting;
-  readonly state: MirrorState;
-  /** The store revision the file reflects. */
-  readonly revision: number;
-  readonly exportedAt: string | undefined;
-  readonly importedAt: string | undefined;
-  /** The pending invalid hand edit, when there is one. */
-  readonly error: MirrorError | undefined;
-}
-
-export interface SyncResult {
-  /** Nothing to do until the user fixes the file (or the mirror is off). */
-  readonly waiting?: boolean;
-  /** The commit that applied a hand edit, when one was imported. */
-  readonly imported: CommitResult | undefined;
-  readonly exported: boolean;
-  /** The file is being written (or is empty): sync again after this many ms. */
-  readonly retryInMs: number | undefined;
-  /** The hand edit that was refused (also recorded for status). */
-  readonly error: MirrorError | undefined;
-}
-
-interface FileStat {
-  readonly size: number;
-  readonly mtimeMs: number;
-}
-
-function statOf(file: string): FileStat | undefined {
-  try {
-    const st = statSync(file);
-    return { size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
-function sha256(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/**
- * Decodes the file's bytes as UTF-8, refusing invalid sequences with the
- * line and column of the first bad byte: a file saved in another encoding is
- * an invalid edit, never imported with U+FFFD in place of characters.
- */
-function decodeUtf8(bytes: Buffer, file: string): string {
-  try {
-    return UTF8.decode(bytes);
-  } catch (cause) {
-    // Find the first bad byte: the longest prefix that decodes.
-    let lo = 0;
-    let hi = bytes.length;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      try {
-        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
-        lo = mid;
-      } catch {
-        // This prefix holds the bad byte: search the lower half (the error is the answer, not a failure).
-        hi = mid - 1;
-      }
-    }
-    const before = bytes.subarray(0, lo).toString('utf8');
-    const line = before.split('\n').length;
-    const column = [...before.slice(before.lastIndexOf('\n') + 1)].length + 1;
-    throw new PsmcError(
-      'PSMC_PARSE',
-      `${file} is not valid UTF-8: byte ${lo} (line ${line}, column ${column}) cannot start or continue a character.`,
-      {
-        hint: 'Save the file as UTF-8 (most editors: "Save with encoding" → UTF-8).',
-        details: { file, line, column },
-        cause,
-      },
-    );
-  }
-}
+export type { MirrorError, MirrorHost, MirrorSetting, MirrorState, MirrorStatus, SyncResult } from './types.js';
 
 /** Reads the store's mirror setting without a transaction. */
 export function mirrorSetting(storage: StoragePort): MirrorSetting {
@@ -695,72 +591,7 @@ export class Mirror {
   }
 }
 
-/**
- * Removes temp files of the mirror left by writers killed mid-export (older
- * than a minute: a live export finishes in well under that). One readdir.
- */
-function sweepTemps(dir: string, nowMs: number): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  for (const name of names) {
-    if (!name.startsWith('.config.') || !name.includes(TEMP_MARK)) continue;
-    const path = join(dir, name);
-    const st = statOf(path);
-    if (st !== undefined && nowMs - st.mtimeMs > 60_000) discardTemp(path);
-  }
-}
-
-const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
-
-/**
- * The canonical JSONC file (mirror-format.md §mirror.canonical.json: the header
- * line, then `JSON.stringify(entries, null, 2)`, then a newline) built straight
- * from stored rows: they are already valid and encoded, and come sorted by key
- * in byte order, so the codec's checks and re-encoding are skipped. Keys that
- * look like array indexes would be reordered by a JS object: those stores go
- * through the codec. test/mirror/engine-render.test.ts checks both agree.
- */
-export function renderJsonFromRows(
-  rows: readonly StoredRow[],
-  viaCodec: (entries: ReadonlyArray<readonly [string, JsonValue]>) => string,
-): string {
-  if (rows.some((r) => ARRAY_INDEX.test(r.key)))
-    return viaCodec(rows.map((r) => [r.key, decodeStored(r.value)] as const));
-  if (rows.length === 0) return `// ${HEADER_TEXT}\n{}\n`;
-  const parts: string[] = [`// ${HEADER_TEXT}\n{\n`];
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] as StoredRow;
-    const c = r.value.charCodeAt(0);
-    const text =
-      c === 123 /* { */ || c === 91 /* [ */
-        ? JSON.stringify(JSON.parse(r.value), null, 2).replaceAll('\n', '\n  ')
-        : r.value;
-    parts.push(`  ${JSON.stringify(r.key)}: ${text}${i < rows.length - 1 ? ',' : ''}\n`);
-  }
-  parts.push('}\n');
-  return parts.join('');
-}
-
 function mirrorSettingIn(tx: WriteTx): MirrorSetting {
   const v = tx.readMeta(META.format);
   return v === 'toml' || v === 'yaml' || v === 'off' ? v : 'json';
-}
-
-/** The 1-based line and column of a top-level key in a mirror file, best effort. */
-function locateKey(text: string, key: string): { line: number; column: number } | undefined {
-  const candidates = [`"${key}"`, `'${key}'`, `${key}:`, `${key} =`];
-  for (const c of candidates) {
-    const i = text.indexOf(c);
-    if (i >= 0) {
-      const before = text.slice(0, i);
-      const line = before.split('\n').length;
-      return { line, column: i - before.lastIndexOf('\n') };
-    }
-  }
-  return undefined;
 }
