@@ -56,7 +56,9 @@ test('SIGINT stops it too; without --json it prints the login URL on stdout and 
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  for (let i = 0; i < 400 && !/token=psmc_/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+  // stdout and stderr are separate pipes: wait for both, the order they arrive in is not fixed.
+  for (let i = 0; i < 400 && !(/token=psmc_/.test(out) && /Press Ctrl-C/.test(err)); i++)
+    await new Promise((r) => setTimeout(r, 25));
   assert.match(out, /^ {4}http:\/\/127\.0\.0\.1:\d+\/\?token=psmc_[A-Za-z0-9_-]{43}\n$/);
   assert.match(err, /Press Ctrl-C to stop/);
   assert.doesNotMatch(err, /token=psmc_/);
