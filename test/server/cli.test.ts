@@ -87,6 +87,8 @@ test('a port in use is PSMC_BUSY (exit 6) with a hint; a bad port is a usage err
 test('--host other than loopback warns; --allow-host names are answered', async (t) => {
   const dir = join(tempDir(t), 'store');
   const s = await serveProcess(t, dir, ['--host', '0.0.0.0', '--allow-host', 'plant.lan']);
+  // The warning goes to stderr, the ready line to stdout: separate pipes, no fixed order of arrival.
+  for (let i = 0; i < 200 && !s.stderr().includes('WARNING'); i++) await new Promise((r) => setTimeout(r, 25));
   assert.match(s.stderr(), /WARNING: listening on 0\.0\.0\.0/);
   assert.equal(s.ready.host, '0.0.0.0');
   const ok = await request(s.ready.port, '/api/v1/health', { token: s.token, headers: { host: 'plant.lan' } });
