@@ -21,9 +21,9 @@ import {
   type CommitResult,
   type PreparedChange,
 } from '../core/engine.js';
-import { explainReason } from '../core/layers.js';
 import { compileSchema, parseSchemaDocument, type CompiledSchema, type SchemaDocument } from '../core/schema.js';
 import { coerceEnv, envName, isReservedEnvName, prefixFromApp, snapshotEnv } from '../core/env.js';
+import { explainKey, type EnvCandidate, type LayerReader } from './explain.js';
 import type { StoredRow } from '../core/port.js';
 import { ABSENT, acquireShared, canonicalDir, deepFreeze, releaseShared, type SharedStore } from './shared.js';
 import {
@@ -40,7 +40,6 @@ import type {
   Explanation,
   GetOptions,
   HistoryOptions,
-  LayerCandidate,
   OpenOptions,
   Resolved,
   SetOptions,
@@ -74,13 +73,6 @@ interface Slot {
   readonly file: string;
   shared: SharedStore | undefined;
 }
-
-type EnvCandidate = {
-  readonly variable: string;
-  readonly value?: JsonValue;
-  readonly error?: PsmcError;
-  readonly raw?: string;
-};
 
 const OPTION_NAMES = new Set([
   'app',
@@ -149,6 +141,8 @@ export class Store {
   readonly #sharedOptions: { durability: 'full' | 'normal'; busyTimeoutMs: number };
   #closed = false;
   readonly #watchers = new Set<Watcher>();
+  /** explain()'s view of the layers. */
+  readonly #layerReader: LayerReader;
   #autoPending = false;
   #autoTimer: NodeJS.Immediate | undefined;
   #autoRun: (() => void) | undefined;
@@ -224,6 +218,17 @@ export class Store {
     const project: Slot | undefined = projectDir === undefined ? undefined : this.#slot('project', projectDir);
     this.#slots = project === undefined ? [user] : [project, user];
     this.#write = project ?? user;
+    this.#layerReader = {
+      overrides: this.#overrides,
+      envPrefix: this.#envPrefix,
+      defaults: this.#defaults,
+      env: (k) => this.#env(k),
+      store: (layer, k) => {
+        const slot = this.#slots.find((s) => s.layer === layer);
+        return slot === undefined ? undefined : { dir: slot.dir, entry: this.#fromSlot(slot, k) };
+      },
+      schemaDefault: (k) => this.#schema()?.defaultFor(k),
+    };
     this.info = Object.freeze({
       app,
       envPrefix: this.#envPrefix,
@@ -413,91 +418,7 @@ export class Store {
   explain(key: string, options?: GetOptions): Explanation {
     this.#ensureOpen();
     assertKey(key);
-    const layers: LayerCandidate[] = [];
-    const o = this.#overrides.get(key);
-    layers.push(
-      o === undefined
-        ? { layer: 'override', present: false, origin: 'process override' }
-        : { layer: 'override', present: true, value: o, origin: 'process override' },
-    );
-    if (this.#envPrefix === false) {
-      layers.push({ layer: 'env', present: false, origin: 'environment layer turned off' });
-    } else {
-      const variable = envName(this.#envPrefix, key);
-      if (isReservedEnvName(this.#envPrefix, variable)) {
-        layers.push({ layer: 'env', present: false, origin: `${variable} (reserved by psmc, not read as a value)` });
-      } else {
-        const e = this.#env(key);
-        if (e === null) layers.push({ layer: 'env', present: false, origin: variable });
-        else if (e.error !== undefined) {
-          layers.push({
-            layer: 'env',
-            present: false,
-            origin: variable,
-            error: { code: e.error.code, message: e.error.message, hint: e.error.hint },
-          });
-        } else
-          layers.push({
-            layer: 'env',
-            present: true,
-            value: e.value as JsonValue,
-            origin: variable,
-            source: `env:${variable}`,
-          });
-      }
-    }
-    for (const layer of ['project', 'user'] as const) {
-      const slot = this.#slots.find((s) => s.layer === layer);
-      if (slot === undefined) {
-        layers.push({ layer, present: false, origin: layer === 'project' ? 'no project store' : 'no user store' });
-        continue;
-      }
-      const entry = this.#fromSlot(slot, key);
-      layers.push(
-        entry === undefined
-          ? { layer, present: false, origin: slot.dir }
-          : {
-              layer,
-              present: true,
-              value: entry.value,
-              origin: slot.dir,
-              revision: entry.revision,
-              source: entry.source,
-              updatedAt: entry.updatedAt,
-            },
-      );
-    }
-    const d = this.#defaults.get(key);
-    const sd = d === undefined ? this.#schema()?.defaultFor(key) : undefined;
-    if (d !== undefined) layers.push({ layer: 'default', present: true, value: d, origin: 'shipped default' });
-    else if (sd !== undefined)
-      layers.push({ layer: 'default', present: true, value: deepFreeze(sd), origin: 'schema default' });
-    else layers.push({ layer: 'default', present: false, origin: 'no default' });
-    const cd = options?.default === undefined ? undefined : assertValue(options.default, key);
-    layers.push(
-      cd === undefined
-        ? { layer: 'caller', present: false, origin: "no caller's default" }
-        : { layer: 'caller', present: true, value: cd, origin: "caller's default" },
-    );
-
-    // A bad env value fails the read unless an override (the only higher layer) wins anyway.
-    const override = layers[0]?.present === true ? layers[0] : undefined;
-    const envError = override === undefined ? layers.find((l) => l.layer === 'env')?.error : undefined;
-    const winner = envError !== undefined ? undefined : layers.find((l) => l.present);
-    let reason = explainReason(key, layers);
-    if (envError !== undefined)
-      reason = `${envError.message} A read of this key fails until it is fixed. ${envError.hint}`;
-    return {
-      key,
-      value: winner?.value,
-      found: winner !== undefined,
-      layer: winner?.layer ?? (envError !== undefined ? 'env' : undefined),
-      revision: winner?.revision ?? 0,
-      source: winner?.source ?? (winner === undefined ? undefined : winner.origin),
-      updatedAt: winner?.updatedAt,
-      layers,
-      reason,
-    };
+    return explainKey(this.#layerReader, key, options);
   }
 
   /** The resolved value of every known key under `prefix` (all keys when omitted), sorted by key. */
