@@ -10,6 +10,7 @@ import { PsmcError } from '../core/errors.js';
 import { assertKey } from '../core/keys.js';
 import { assertValue, type JsonValue } from '../core/value.js';
 import type { SchemaDocument } from '../core/schema.js';
+import type { StoredRow, StoredSchema, StoreState } from '../core/port.js';
 
 export interface ExportEntry {
   readonly value: JsonValue;
@@ -26,6 +27,36 @@ export interface ExportDocument {
   revision: number;
   entries: Record<string, ExportEntry>;
   schema?: SchemaDocument;
+}
+
+/**
+ * The export document of a store read in one transaction (`StoragePort.readAll()`), or of a
+ * store that does not exist yet (`undefined`: revision 0, no entries). Entries are defined as
+ * own properties, never through an inherited setter.
+ */
+export function buildExport(
+  all: { state: StoreState; rows: readonly StoredRow[]; schema: StoredSchema | undefined } | undefined,
+): ExportDocument {
+  const entries: ExportDocument['entries'] = {};
+  if (all === undefined) return { format: 'psmc-export', version: 1, revision: 0, entries };
+  const { state, rows, schema } = all;
+  for (const r of rows) {
+    Object.defineProperty(entries, r.key, {
+      value: {
+        value: JSON.parse(r.value) as JsonValue,
+        type: r.type,
+        revision: r.revision,
+        updatedAt: r.updatedAt,
+        source: r.source,
+      },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  const out: ExportDocument = { format: 'psmc-export', version: 1, revision: state.revision, entries };
+  if (schema !== undefined) out.schema = JSON.parse(schema.doc) as SchemaDocument;
+  return out;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -47,7 +47,7 @@ import type {
   StoreStatus,
   UndoOptions,
 } from './options.js';
-import { parseExport, type ExportDocument } from './export.js';
+import { buildExport, parseExport, type ExportDocument } from './export.js';
 import { pendingImports, processImports, type ImportsReport } from '../mirror/imports.js';
 import { Watcher, type WatchEvent, type WatchOptions } from '../watch/watcher.js';
 import { watchHostOf } from '../watch/host.js';
@@ -605,27 +605,7 @@ export class Store {
   exportData(): ExportDocument {
     this.#ensureOpen();
     this.#tryAttach(this.#write);
-    const shared = this.#write.shared;
-    const entries: ExportDocument['entries'] = {};
-    if (shared === undefined) return { format: 'psmc-export', version: 1, revision: 0, entries };
-    const { state, rows, schema } = shared.storage.readAll();
-    for (const r of rows) {
-      Object.defineProperty(entries, r.key, {
-        value: {
-          value: JSON.parse(r.value) as JsonValue,
-          type: r.type,
-          revision: r.revision,
-          updatedAt: r.updatedAt,
-          source: r.source,
-        },
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-    const out: ExportDocument = { format: 'psmc-export', version: 1, revision: state.revision, entries };
-    if (schema !== undefined) out.schema = JSON.parse(schema.doc) as SchemaDocument;
-    return out;
+    return buildExport(this.#write.shared?.storage.readAll());
   }
 
   /**
