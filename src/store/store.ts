@@ -23,6 +23,7 @@ import {
 } from '../core/engine.js';
 import { compileSchema, parseSchemaDocument, type CompiledSchema, type SchemaDocument } from '../core/schema.js';
 import { coerceEnv, envName, isReservedEnvName, prefixFromApp, snapshotEnv } from '../core/env.js';
+import { AutoSnapshots, readSnapshotSettings, writeSnapshotSettings } from './snapshots.js';
 import { explainKey, type EnvCandidate, type LayerReader } from './explain.js';
 import type { StoredRow } from '../core/port.js';
 import { ABSENT, acquireShared, canonicalDir, deepFreeze, releaseShared, type SharedStore } from './shared.js';
@@ -143,10 +144,8 @@ export class Store {
   readonly #watchers = new Set<Watcher>();
   /** explain()'s view of the layers. */
   readonly #layerReader: LayerReader;
-  #autoPending = false;
-  #autoTimer: NodeJS.Immediate | undefined;
-  #autoRun: (() => void) | undefined;
-  #autoCache: { at: number; settings: SnapshotSettings; last: number } | undefined;
+  /** The periodic automatic snapshot (`snapshots.ts`). */
+  readonly #autoSnapshots: AutoSnapshots;
 
   constructor(options: OpenOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('openStore options must be an object');
@@ -229,6 +228,14 @@ export class Store {
       },
       schemaDefault: (k) => this.#schema()?.defaultFor(k),
     };
+    this.#autoSnapshots = new AutoSnapshots({
+      host: this,
+      source: this.#source,
+      openStorage: () => this.#write.shared?.storage,
+      writeStorage: () => this.#writeShared().storage,
+      settings: () => this.snapshotSettings(),
+      closed: () => this.#closed,
+    });
     this.info = Object.freeze({
       app,
       envPrefix: this.#envPrefix,
@@ -510,7 +517,7 @@ export class Store {
       }),
     );
     shared.applyCommit(result);
-    if (result.records.length > 0) this.#maybeAutoSnapshot(result.revision);
+    if (result.records.length > 0) this.#autoSnapshots.afterCommit(result.revision);
     return toCommit(result);
   }
 
@@ -802,61 +809,14 @@ export class Store {
   /** How many automatic snapshots are kept, and every how many changes one is taken (0: never). */
   snapshotSettings(): SnapshotSettings {
     this.#tryAttach(this.#write);
-    const st = this.#write.shared?.storage;
-    const keep = st?.readMeta('snapshots.keep');
-    const every = st?.readMeta('snapshots.every');
-    return resolveSettings({
-      ...(keep === undefined ? {} : { keep: Number(keep) }),
-      ...(every === undefined ? {} : { every: Number(every) }),
-    });
+    return readSnapshotSettings(this.#write.shared?.storage);
   }
 
   setSnapshotSettings(settings: Partial<SnapshotSettings>): SnapshotSettings {
-    this.#autoCache = undefined;
+    this.#autoSnapshots.forget();
     const next = resolveSettings({ ...this.snapshotSettings(), ...settings });
-    this.#writeShared().storage.write((tx) => {
-      tx.writeMeta('snapshots.keep', String(next.keep));
-      tx.writeMeta('snapshots.every', String(next.every));
-    });
+    writeSnapshotSettings(this.#writeShared().storage, next);
     return next;
-  }
-
-  /** After a commit: every `every` revisions, one automatic snapshot — taken later, never inside set(). */
-  #maybeAutoSnapshot(revision: number): void {
-    if (this.#autoPending) return;
-    // The settings and the last automatic snapshot's revision are read at most once a second:
-    // this runs after every commit and must cost no query in the common case.
-    const now = performance.now();
-    if (this.#autoCache === undefined || now - this.#autoCache.at > 1000) {
-      const shared = this.#write.shared;
-      if (shared === undefined) return;
-      this.#autoCache = {
-        at: now,
-        settings: this.snapshotSettings(),
-        last: Number(shared.storage.readMeta('snapshots.last_auto') ?? '0'),
-      };
-    }
-    const { settings, last } = this.#autoCache;
-    if (settings.every === 0 || revision - last < settings.every) return;
-    this.#autoCache = undefined;
-    this.#autoPending = true;
-    const run = (): void => {
-      this.#autoTimer = undefined;
-      if (!this.#autoPending || this.#closed) return;
-      this.#autoPending = false;
-      const info = autoSnapshot(this, 'every-changes', settings, { source: this.#source });
-      this.#writeShared().storage.write((tx) => tx.writeMeta('snapshots.last_auto', String(info.revision)));
-    };
-    this.#autoRun = run;
-    this.#autoTimer = setImmediate(() => {
-      try {
-        run();
-      } catch (e) {
-        // Off the caller's path: a failed automatic snapshot is reported as a warning, not thrown.
-        process.emitWarning(`automatic snapshot failed: ${(e as Error).message}`, { code: 'PSMC_SNAPSHOT' });
-      }
-    });
-    this.#autoTimer.unref();
   }
 
   /** Checks the integrity of every open database; returns the problems found. */
@@ -875,14 +835,7 @@ export class Store {
     if (this.#closed) return;
     for (const w of this.#watchers) w.close();
     this.#watchers.clear();
-    if (this.#autoTimer !== undefined) clearImmediate(this.#autoTimer);
-    if (this.#autoPending && this.#autoRun !== undefined) {
-      try {
-        this.#autoRun();
-      } catch (e) {
-        process.emitWarning(`automatic snapshot failed: ${(e as Error).message}`, { code: 'PSMC_SNAPSHOT' });
-      }
-    }
+    this.#autoSnapshots.close();
     this.#closed = true;
     for (const s of this.#slots ?? []) {
       if (s.shared !== undefined) releaseShared(s.shared);

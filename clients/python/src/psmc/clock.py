@@ -101,7 +101,7 @@ def parse_hlc(text):
     m = _HLC_RE.match(text) if isinstance(text, str) else None
     if m is None:
         raise _parse_error(text)
-    y, mo, d, h, mi, s, milli, counter = (int(g) for g in m.groups())
+    y, mo, d, h, mi, s, milli, counter = map(int, m.groups())
     if not (1 <= mo <= 12 and 1 <= d <= _days_in_month(y, mo) and h <= 23 and mi <= 59 and s <= 59):
         raise _parse_error(text)
     ms = ((_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + s * 1000 + milli

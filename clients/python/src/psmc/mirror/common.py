@@ -318,9 +318,22 @@ def check_changes(changes):
 def run_update(text, changes, editor):
     """Applies changes one at a time in key order (§mirror.update), scanning the text again after
     each edit so every edit sees exact positions."""
+    return update_layout(text, changes, editor)[0]
+
+
+def update_layout(text, changes, editor, layout=None):
+    """:func:`run_update` that also returns the layout of the result: ``(text, layout)``, the layout
+    of the text without its BOM. ``layout``: the layout of ``text`` (without BOM) when the caller
+    knows it already (the mirror engine keeps the one of the file it last wrote), else it is scanned.
+    The given layout is never changed.
+
+    An editor with ``replace_layout(text, layout, index, value, encoded)`` replaces a value without
+    scanning the whole text again: it returns ``(text, layout)``, or None to have the text scanned."""
     items = check_changes(changes)
     bom, t = split_bom(text)
-    layout = editor.scan(t)
+    if layout is None:
+        layout = editor.scan(t)
+    replace_layout = getattr(editor, "replace_layout", None)
     for key, value, encoded in items:
         index = -1
         for i, e in enumerate(layout.entries):
@@ -335,6 +348,11 @@ def run_update(text, changes, editor):
         elif current is not None:
             if current.encoded == encoded:
                 continue
+            if replace_layout is not None:
+                done = replace_layout(t, layout, index, value, encoded)
+                if done is not None:
+                    t, layout = done
+                    continue
             nxt = editor.replace(t, layout, index, value)
         else:
             nxt = editor.insert(t, layout, key, value)
@@ -349,7 +367,22 @@ def run_update(text, changes, editor):
                 e,
             )
         t = nxt
-    return bom + t
+    return bom + t, layout
+
+
+def shifted_layout(layout, index, entry, delta):
+    """The layout after entry ``index``'s text was replaced by ``entry`` (the same key, at the same
+    start) and everything after it moved by ``delta`` characters. A new Layout; ``layout`` and its
+    entries are left as they were (they may be cached)."""
+    entries = list(layout.entries)
+    entries[index] = entry
+    if delta:
+        for i in range(index + 1, len(entries)):
+            e = entries[i]
+            comma = e.comma + delta if e.comma >= 0 else -1
+            entries[i] = Entry(e.key, e.value, e.encoded, e.start + delta, e.end + delta, comma)
+    close = layout.close + delta if layout.close >= 0 else layout.close
+    return Layout(entries, layout.header, layout.open, close)
 
 
 def is_sorted(entries):

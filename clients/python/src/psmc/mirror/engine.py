@@ -166,6 +166,9 @@ class Mirror(object):
         self._host = host
         self._setting = setting_of(host.storage.read_meta(META_FORMAT))
         self._codec = None
+        #: (format, SHA-256, text, layout) of the file this engine last wrote by a span update, so
+        #: the next export need not parse it again (see _updated_text); None when not known.
+        self._layout_cache = None
         self._known = None  # (size, mtime) after the last sync, "missing", or None (unknown)
         self._pending = False
         self._last_export = float("-inf")
@@ -275,6 +278,7 @@ class Mirror(object):
             if new != self._setting:
                 self._setting = new
                 self._codec = None
+                self._layout_cache = None
         if self._setting == "off":
             return SyncResult(waiting=True)
         file = self.file
@@ -334,15 +338,18 @@ class Mirror(object):
             except FileNotFoundError:
                 storage.write(self._import_in)
                 return True
-            if sha256(data) != meta_hash:
+            digest = sha256(data)
+            if digest != meta_hash:
                 return False  # a hand edit: the next sync imports it first
             try:
-                text = self._updated_text(data.decode("utf-8"), changes)
+                text, layout = self._updated_text(data.decode("utf-8"), digest, changes)
             except (PsmcError, UnicodeDecodeError):
                 # The file parses no more although its hash matched (should not happen): write it anew.
                 storage.write(lambda tx: self._export_full(tx, tx.read_state().revision))
                 return True
-            tmp = write_temp(file, text)
+            buf = text.encode("utf-8", "surrogatepass")
+            written_digest = sha256(buf)
+            tmp = write_temp(file, buf)
 
             def commit(tx):
                 now = stat_of(file)
@@ -357,7 +364,7 @@ class Mirror(object):
                     return False
                 written = stat_of(tmp)
                 commit_temp(tmp, file)
-                self._record_written(tx, text, revision, written)
+                self._record_written(tx, text, revision, written, written_digest)
                 return True
 
             try:
@@ -366,6 +373,7 @@ class Mirror(object):
                 discard_temp(tmp)
                 raise
             if done:
+                self._layout_cache = None if layout is None else (self._setting, written_digest, text, layout)
                 return True
             discard_temp(tmp)
         return False
@@ -398,7 +406,7 @@ class Mirror(object):
         commit_temp(tmp, self.file)
         self._record_written(tx, text, revision, written)
 
-    def _record_written(self, tx, text, revision, st):
+    def _record_written(self, tx, text, revision, st, digest=None):
         """Records ``text`` as the mirror's content at ``revision``. ``st`` is the stat of the temp
         file taken before its rename (a rename keeps size and mtime): a stat of the target after the
         rename could see a hand save that landed in between, record it as ours, and never import it."""
@@ -409,7 +417,7 @@ class Mirror(object):
                 "Check what else writes to the store directory.",
             )
         tx.write_meta(META_REVISION, str(revision))
-        tx.write_meta(META_HASH, sha256(text.encode("utf-8", "surrogatepass")))
+        tx.write_meta(META_HASH, digest if digest is not None else sha256(text.encode("utf-8", "surrogatepass")))
         tx.write_meta(META_EXPORTED_AT, _iso(self._host.clock()))
         tx.write_meta(META_ERROR, None)
         tx.write_meta(META_ERROR_HASH, None)
@@ -421,22 +429,43 @@ class Mirror(object):
         text = self._codec_now().render([(r.key, decode_stored(r.value)) for r in tx.all_rows()])
         self.write_and_record(tx, text, revision)
 
-    def _updated_text(self, base, changes):
-        """The file with ``changes`` applied (§mirror.update). The span-edit update rescans the
-        file after each change; for many changes to a file that is exactly canonical (nothing to
-        preserve), render it anew: the same bytes in one pass."""
+    def _updated_text(self, base, digest, changes):
+        """``(text, layout)``: the file with ``changes`` applied (§mirror.update) and the layout of
+        the result (None when not known). For many changes to a file that is exactly canonical
+        (nothing to preserve), the file is rendered anew: the same bytes in one pass.
+
+        The scan of ``base`` (its parse, with positions) is skipped when it is the text this engine
+        last wrote: the layout of that text is kept with its SHA-256 and the text itself, and used
+        only when the file read now has that hash and is that text, character for character (a
+        stat is never trusted for this). The JSON codec replaces a value without rescanning the
+        whole file (see ``replace_layout``); inserts and removals rescan."""
+        from .common import split_bom, update_layout
+
         codec = self._codec_now()
-        DELETE = _DELETE()
+        # Every codec's parse(text) is to_parsed(_Editor.scan(text without BOM)); see common.run_update.
+        editor = getattr(codec, "_Editor", None)
+        layout = None
+        cached = self._layout_cache
+        if cached is not None and cached[0] == self._setting and cached[1] == digest and cached[2] == base:
+            layout = cached[3]
+        if layout is None and editor is not None:
+            layout = editor.scan(split_bom(base)[1])
         if len(changes) > 16:
-            values = dict(codec.parse(base).values)
+            if layout is not None:
+                values = dict((e.key, e.value) for e in layout.entries)
+            else:
+                values = dict(codec.parse(base).values)
             if codec.render(sorted(values.items(), key=_key_order)) == base:
+                DELETE = _DELETE()
                 for key, value in changes:
                     if value is DELETE:
                         values.pop(key, None)
                     else:
                         values[key] = value
-                return codec.render(sorted(values.items(), key=_key_order))
-        return codec.update(base, changes)
+                return codec.render(sorted(values.items(), key=_key_order)), None
+        if editor is None:
+            return codec.update(base, changes), None
+        return update_layout(base, changes, editor, layout)
 
     def _import(self, tx, text, digest, st, base_revision):
         from .hand_edit import import_edit
@@ -545,6 +574,7 @@ class Mirror(object):
         self._host.storage.write(run)
         self._setting = setting
         self._codec = None
+        self._layout_cache = None
         self._known = None
         if setting != "off":
             self.sync()

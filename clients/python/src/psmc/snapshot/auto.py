@@ -7,7 +7,7 @@ A snapshot is made from an export document (one consistent read of the store), n
 of the database file. Nothing here runs by itself: the Store calls it at those moments.
 """
 from ..errors import PsmcError
-from .files import delete_snapshot_file, read_snapshot_file, scan_dir, write_snapshot_file
+from .files import delete_snapshot_file, parse_snapshot_bytes, read_snapshot_bytes, scan_dir, write_snapshot_file
 from .format import NO_SCHEMA, build_snapshot, iso_time, render_snapshot
 from .names import unique_name
 
@@ -46,6 +46,19 @@ def _info(doc, size, path):
             "source": doc.source, "keys": len(doc.entries), "bytes": size, "path": path}
 
 
+def _write(d, name, doc):
+    """Writes ``doc`` as snapshot ``name``; returns its info, which the next listing takes as is
+    while the file keeps the bytes written (the file is the rendering of a checked document: parsing
+    it gives the same facts; tests/test_snapshot_cache.py checks that)."""
+    import hashlib
+
+    text = render_snapshot(doc)
+    data = text.encode("utf-8")
+    info = _info(doc, len(data), write_snapshot_file(d, name, text))
+    _listed.setdefault(d, {})[name] = (hashlib.sha256(data).digest(), dict(info))
+    return info
+
+
 def create_snapshot(d, exported, reason, source, now_ms, name=None):
     """Writes a snapshot of ``exported`` (an export document: ``revision``, ``entries``, ``schema``?)
     to ``d``; a generated name when ``name`` is None. Returns its info dict. Does not rotate."""
@@ -57,8 +70,7 @@ def create_snapshot(d, exported, reason, source, now_ms, name=None):
     created = iso_time(now_ms)
     if name is not None:
         doc = build_snapshot(name, created, exported["revision"], reason, source, entries, schema)
-        text = render_snapshot(doc)
-        return _info(doc, len(text.encode("utf-8")), write_snapshot_file(d, name, text))
+        return _write(d, name, doc)
     if reason == "manual":
         base = "snap-%s-%s" % (created[:10].replace("-", ""), created[11:19].replace(":", ""))
     else:
@@ -68,28 +80,46 @@ def create_snapshot(d, exported, reason, source, now_ms, name=None):
         # A generated name: another process may take the same one between the scan and the write.
         candidate = unique_name(base, set(scan_dir(d)[0]))
         doc = build_snapshot(candidate, created, exported["revision"], reason, source, entries, schema)
-        text = render_snapshot(doc)
         try:
-            return _info(doc, len(text.encode("utf-8")), write_snapshot_file(d, candidate, text))
+            return _write(d, candidate, doc)
         except PsmcError as e:
             attempt += 1
             if e.code != "PSMC_USAGE" or e.details.get("name") != candidate or attempt > 20:
                 raise
 
 
+#: directory -> {name: (SHA-256 of the file's bytes, its listing facts)}: what list_snapshots last
+#: read there. A file is parsed and checked again unless its bytes, read now, have the same hash:
+#: an automatic snapshot lists the directory to rotate it, and parsing every kept snapshot (each a
+#: whole store) at every one of them would cost more than taking the snapshot.
+_listed = {}
+
+
 def list_snapshots(d):
     """``(infos, problems)``: every snapshot in ``d``, newest first; unreadable files as problems."""
+    import hashlib
+
     names, problems = scan_dir(d)
+    known = _listed.get(d, {})
+    seen = {}
     infos = []
     for name in names:
         try:
-            doc, size, path = read_snapshot_file(d, name)
+            data, path = read_snapshot_bytes(d, name)
+            digest = hashlib.sha256(data).digest()
+            hit = known.get(name)
+            if hit is not None and hit[0] == digest:
+                info = dict(hit[1])
+            else:
+                info = _info(parse_snapshot_bytes(data, path, name), len(data), path)
         except PsmcError as e:
             if e.code == "PSMC_NOT_FOUND":
                 continue  # deleted by another process since the scan
             problems.append({"file": "%s/%s.json" % (d, name), "code": e.code, "message": e.message})
             continue
-        infos.append(_info(doc, size, path))
+        seen[name] = (digest, dict(info))
+        infos.append(info)
+    _listed[d] = seen
     infos.sort(key=lambda i: i["name"])
     infos.sort(key=lambda i: (i["createdAt"], i["revision"]), reverse=True)
     return infos, problems

@@ -98,8 +98,9 @@ def not_found(d, name, known):
     )
 
 
-def read_snapshot_file(d, name):
-    """``(doc, bytes, path)`` of the snapshot file of ``name`` (spelled as on disk), checked."""
+def read_snapshot_bytes(d, name):
+    """``(data, path)``: the bytes of the snapshot file of ``name`` (spelled as on disk), unchecked.
+    PSMC_PARSE for a file that is not a regular file, PSMC_NOT_FOUND when there is none."""
     assert_snapshot_name(name)
     path = os.path.join(d, file_name_of(name))
     try:
@@ -117,8 +118,18 @@ def read_snapshot_file(d, name):
         raise not_found(d, name, [])
     except OSError as e:
         raise _io_error(e, path)
-    text = data.decode("utf-8", "replace")
-    return parse_snapshot(text, file=path, expect_name=name), len(data), path
+    return data, path
+
+
+def parse_snapshot_bytes(data, path, name):
+    """The checked document of a snapshot file's bytes (see :func:`read_snapshot_file`)."""
+    return parse_snapshot(data.decode("utf-8", "replace"), file=path, expect_name=name)
+
+
+def read_snapshot_file(d, name):
+    """``(doc, bytes, path)`` of the snapshot file of ``name`` (spelled as on disk), checked."""
+    data, path = read_snapshot_bytes(d, name)
+    return parse_snapshot_bytes(data, path, name), len(data), path
 
 
 def _taken(name, existing):
