@@ -6,11 +6,11 @@
  */
 import { Hono, type Context as HonoContext } from 'hono';
 import { isPsmcError, PsmcError } from '../core/errors.js';
-import { assertKey } from '../core/keys.js';
+import { assertKey, normalizePrefix } from '../core/keys.js';
 import type { JsonValue } from '../core/value.js';
 import type { ChangeRecord } from '../core/change.js';
 import { pendingImports } from '../mirror/imports.js';
-import { assertSnapshotName } from '../snapshot/index.js';
+import { assertSnapshotName, snapshotsDir } from '../snapshot/index.js';
 import type { Store } from '../store/store.js';
 import type { Authenticator, Authenticated } from './auth.js';
 import { ChangeFeed, parseCursor, type Cursor } from './events.js';
@@ -38,6 +38,8 @@ export interface AppOptions {
   readonly version: string;
   /** Where notes for the operator go (never a token). */
   readonly log: (line: string) => void;
+  /** The change feed's ping interval in ms. @default 15000 */
+  readonly pingMs?: number;
 }
 
 type Env = {
@@ -167,6 +169,8 @@ export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFe
     statusOf(store, options.version, feed.clients, (dir) => pendingImports(dir).length);
   const feed = new ChangeFeed(store, {
     log,
+    snapshotsDir: snapshotsDir(store),
+    ...(options.pingMs === undefined ? {} : { pingMs: options.pingMs }),
     status: () => {
       const s = status();
       const key = JSON.stringify([s.database.ok, s.mirror?.error, s.mirror?.syncError, s.conflicts, s.imports.waiting]);
@@ -462,6 +466,7 @@ export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFe
     const name = b['name'];
     if (name !== undefined) assertSnapshotName(name);
     const info = store.snapshot(name as string | undefined);
+    feed.checkSnapshots();
     return json(snapshotOf(info), 201);
   });
   api.get('/snapshots/:name', (c) => {
@@ -492,7 +497,11 @@ export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFe
       autoSnapshot: r.autoSnapshot.name,
     });
   });
-  api.delete('/snapshots/:name', (c) => json({ deleted: store.deleteSnapshot(nameParam(c)) }));
+  api.delete('/snapshots/:name', (c) => {
+    const deleted = store.deleteSnapshot(nameParam(c));
+    feed.checkSnapshots();
+    return json({ deleted });
+  });
 
   api.get('/export', () => json(store.exportData()));
   api.post('/import', async (c) => {
@@ -507,7 +516,9 @@ export function createApp(options: AppOptions): { app: Hono<Env>; feed: ChangeFe
     let cursor: Cursor | undefined;
     if (lastId !== undefined && lastId.trim() !== '') cursor = parseCursor(lastId, 'Last-Event-ID');
     else if (since !== undefined) cursor = parseCursor(since, 'since');
-    const stream = feed.open(cursor, c.req.raw.signal);
+    // The segment rule of GET /keys?prefix= and psmc watch; a bad prefix is a 400 before the stream starts.
+    const prefix = normalizePrefix(c.req.query('prefix'));
+    const stream = feed.open(cursor, c.req.raw.signal, prefix);
     return answer(stream, 200, { 'content-type': 'text/event-stream; charset=utf-8', 'x-accel-buffering': 'no' });
   });
 

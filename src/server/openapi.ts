@@ -350,11 +350,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'Server-Sent Events: every change after since / Last-Event-ID, then live',
           parameters: [
             query('since', 'A revision or event id (41 or 41:2)'),
+            query(
+              'prefix',
+              'Only the changes of keys under this prefix (display: display and display.*, not displayx; schema changes only without it)',
+            ),
             { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
           ],
           responses: {
             '200': {
-              description: 'An event stream: hello, status, change events',
+              description: 'An event stream: hello, status, change and snapshots events',
               content: { 'text/event-stream': { schema: { type: 'string' } } },
             },
             ...errorResponses(400, 401, 403),

@@ -36,6 +36,8 @@ export interface ServerOptions {
   readonly guiDir?: string;
   /** Operator notes (never a token). @default stderr */
   readonly log?: (line: string) => void;
+  /** How often the change feed sends its keep-alive ping, in ms (1 … 3,600,000). @default 15000 */
+  readonly pingMs?: number;
 }
 
 export interface RunningServer {
@@ -165,6 +167,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     guiDir: findGuiDir(options.guiDir),
     version,
     log,
+    ...(options.pingMs === undefined ? {} : { pingMs: options.pingMs }),
   });
   feed.start();
   ref.fetch = (req) => app.fetch(req);

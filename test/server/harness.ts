@@ -154,6 +154,10 @@ export interface SseEvent {
 
 export interface SseClient {
   readonly events: SseEvent[];
+  /** What EventSource's lastEventId would be: the last `id` field of a dispatched block, with data or without. */
+  readonly lastId: string | undefined;
+  /** How many `: ping` comments arrived. */
+  readonly pings: number;
   /** Resolves once `predicate` holds for the events received (rejects after `ms`). */
   until(predicate: (events: SseEvent[]) => boolean, ms?: number): Promise<void>;
   close(): void;
@@ -169,6 +173,8 @@ export function sse(port: number, path: string, headers: Record<string, string>)
   const status = new Promise<number>((r) => (statusResolve = r));
   let buffer = '';
   let failed: Error | undefined;
+  let lastId: string | undefined;
+  let pings = 0;
   const req = httpRequest({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
     statusResolve(res.statusCode ?? 0);
     res.setEncoding('utf8');
@@ -183,7 +189,10 @@ export function sse(port: number, path: string, headers: Record<string, string>)
         const data: string[] = [];
         let any = false;
         for (const line of block.split('\n')) {
-          if (line.startsWith(':')) continue;
+          if (line.startsWith(':')) {
+            if (line === ': ping') pings++;
+            continue;
+          }
           const colon = line.indexOf(':');
           const field = colon === -1 ? line : line.slice(0, colon);
           const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
@@ -193,6 +202,7 @@ export function sse(port: number, path: string, headers: Record<string, string>)
           else continue;
           any = true;
         }
+        if (id !== undefined) lastId = id;
         if (any && data.length > 0) events.push({ id, event, data: data.join('\n') });
       }
       for (const w of waiters) w();
@@ -207,6 +217,12 @@ export function sse(port: number, path: string, headers: Record<string, string>)
   req.end();
   return {
     events,
+    get lastId() {
+      return lastId;
+    },
+    get pings() {
+      return pings;
+    },
     status,
     until(predicate, ms = 20_000) {
       return new Promise((resolve, reject) => {
