@@ -18,6 +18,8 @@ export interface LiveHandlers {
   state(s: ConnectionState): void;
   /** The stream (re)started after having been down: anything may have moved. */
   resumed(): void;
+  /** The set of snapshots changed (made or deleted by anyone, this page included). */
+  snapshots(): void;
 }
 
 export class Live {
@@ -82,6 +84,7 @@ export class Live {
         console.error('psmc: a status event that is not JSON', e);
       }
     });
+    es.addEventListener('snapshots', () => this.#h.snapshots());
     es.onerror = () => {
       this.#down = true;
       if (es.readyState === EventSource.CONNECTING) {

@@ -419,3 +419,25 @@ test('after the server restarts, the page reconnects and catches up on what chan
   await page.locator('[data-testid="connection"]', { hasText: 'Live' }).waitFor({ timeout: WAIT_MS * 2 });
   await untilValue(page, 'plant.name', 'Changed While Down');
 });
+
+test('a snapshot created or deleted with the CLI appears in and leaves the list without a reload', async (t) => {
+  const { store, cleanup } = demoStore(t);
+  cli(store, ['snapshot', 'create', 'baseline']);
+  const server = await serve(store, cleanup);
+  const page = await newPage(t);
+  await openGui(page, server.loginUrl);
+  await page.getByRole('link', { name: 'Snapshots' }).click();
+  await page.locator('[data-testid="snapshot"][data-name="baseline"]').waitFor({ timeout: WAIT_MS });
+  await page.evaluate('window.marker = 7');
+  const revision = cli(store, ['revision']).trim();
+  // A snapshot is a file, not a commit: the store revision does not move, only the snapshots event tells the page.
+  cli(store, ['snapshot', 'create', 'from-cli']);
+  assert.equal(cli(store, ['revision']).trim(), revision);
+  const made = page.locator('[data-testid="snapshot"][data-name="from-cli"]');
+  await made.waitFor({ timeout: WAIT_MS });
+  await screenshot(page, '18-snapshot-from-cli');
+  cli(store, ['snapshot', 'delete', 'baseline']);
+  await page.locator('[data-testid="snapshot"][data-name="baseline"]').waitFor({ state: 'detached', timeout: WAIT_MS });
+  assert.equal(await made.count(), 1);
+  assert.equal(await page.evaluate('window.marker'), 7, 'no reload');
+});

@@ -5,6 +5,7 @@
  * Live updates: each change event marks its key; marked keys are re-read shortly after (one
  * request per key, or the whole list when many keys moved at once, as after a restore), so the
  * row shows the effective value with all its layers. Rows changed by anyone but this page flash.
+ * The feed's `snapshots` event (and a reconnect) makes the snapshots page re-read its list.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, setUnauthorizedHandler, writing } from '../api.js';
@@ -48,6 +49,8 @@ export function App() {
   const [flashing, setFlashing] = useState<ReadonlySet<string>>(new Set());
   const [toasts, setToasts] = useState<readonly Toast[]>([]);
   const [lastRestore, setLastRestore] = useState<Done | undefined>(undefined);
+  /** Moves when the set of snapshots changed (the feed's `snapshots` event, or a reconnect). */
+  const [snapshotsMoved, setSnapshotsMoved] = useState(0);
 
   const own = useRef(new Set<number>());
   const pending = useRef(new Map<string, boolean>()); // key → flash?
@@ -202,7 +205,9 @@ export function App() {
           },
           resumed: () => {
             void loadAll().catch((e: unknown) => console.error('psmc: reload after reconnect failed', e));
+            setSnapshotsMoved((n) => n + 1);
           },
+          snapshots: () => setSnapshotsMoved((n) => n + 1),
         });
         live.current = l;
         l.start();
@@ -338,6 +343,7 @@ export function App() {
           <Snapshots
             canEdit={canEdit}
             revision={revision}
+            snapshotsMoved={snapshotsMoved}
             onOwnWrite={onOwnWrite}
             toast={toast}
             done={lastRestore}

@@ -13,6 +13,8 @@ export interface SnapshotsProps {
   readonly canEdit: boolean;
   /** The store revision: the list is reloaded when it moves (a restore adds an automatic snapshot). */
   readonly revision: number;
+  /** Moves when the set of snapshots changed elsewhere (the feed's `snapshots` event): the list is reloaded. */
+  readonly snapshotsMoved: number;
   readonly onOwnWrite: (storeRevision: number) => void;
   readonly toast: (text: string) => void;
   /** The last restore made from this page (kept by the app, so it survives a page switch). */
@@ -32,7 +34,7 @@ function errText(e: unknown): string {
   return String(e);
 }
 
-export function Snapshots({ canEdit, revision, onOwnWrite, toast, done, setDone }: SnapshotsProps) {
+export function Snapshots({ canEdit, revision, snapshotsMoved, onOwnWrite, toast, done, setDone }: SnapshotsProps) {
   const [list, setList] = useState<readonly Snapshot[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [name, setName] = useState('');
@@ -57,7 +59,7 @@ export function Snapshots({ canEdit, revision, onOwnWrite, toast, done, setDone 
     return () => {
       live = false;
     };
-  }, [revision, tick]);
+  }, [revision, snapshotsMoved, tick]);
 
   // An open diff follows the live store.
   useEffect(() => {
