@@ -5,11 +5,11 @@
  * the databases; `get()` and `set()` never start timers, threads or watchers.
  */
 import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { isPsmcError, PsmcError } from '../core/errors.js';
 import { assertKey, isValidKey, keyHasPrefix, normalizePrefix } from '../core/keys.js';
-import { assertValue, encodeValue, type JsonValue } from '../core/value.js';
-import { systemClock, type WallClock } from '../core/clock.js';
+import { assertValue, type JsonValue } from '../core/value.js';
+import type { WallClock } from '../core/clock.js';
 import { SCHEMA_HISTORY_KEY, type ChangeRecord, type ChangeRequest } from '../core/change.js';
 import {
   assertSource,
@@ -22,20 +22,21 @@ import {
   type PreparedChange,
 } from '../core/engine.js';
 import { compileSchema, parseSchemaDocument, type CompiledSchema, type SchemaDocument } from '../core/schema.js';
-import { coerceEnv, envName, isReservedEnvName, prefixFromApp, snapshotEnv } from '../core/env.js';
+import { coerceEnv, envName, isReservedEnvName } from '../core/env.js';
 import { AutoSnapshots, readSnapshotSettings, writeSnapshotSettings } from './snapshots.js';
 import { explainKey, type EnvCandidate, type LayerReader } from './explain.js';
 import type { StoredRow } from '../core/port.js';
-import { ABSENT, acquireShared, canonicalDir, deepFreeze, releaseShared, type SharedStore } from './shared.js';
 import {
-  assertAppName,
-  currentPlatform,
-  DATABASE_FILE,
-  ensureDir,
-  findProjectStore,
-  PROJECT_DIR,
-  userStoreDir,
-} from './paths.js';
+  ABSENT,
+  acquireShared,
+  canonicalDir,
+  deepFreeze,
+  releaseShared,
+  type SharedOptions,
+  type SharedStore,
+} from './shared.js';
+import { resolveOpenOptions } from './open-options.js';
+import { DATABASE_FILE, ensureDir } from './paths.js';
 import type {
   Commit,
   Explanation,
@@ -75,40 +76,6 @@ interface Slot {
   shared: SharedStore | undefined;
 }
 
-const OPTION_NAMES = new Set([
-  'app',
-  'dir',
-  'project',
-  'createProject',
-  'cwd',
-  'env',
-  'envPrefix',
-  'overrides',
-  'defaults',
-  'source',
-  'durability',
-  'busyTimeoutMs',
-  'freshnessMs',
-  'clock',
-  'readOnly',
-  'mirror',
-]);
-
-function layerMap(what: string, input: Record<string, unknown> | undefined): Map<string, JsonValue> {
-  const m = new Map<string, JsonValue>();
-  if (input === undefined) return m;
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new TypeError(
-      `${what} must be an object of key → value, received ${Array.isArray(input) ? 'an array' : typeof input}`,
-    );
-  }
-  for (const k of Object.keys(input)) {
-    assertKey(k, `${what} key`);
-    m.set(k, deepFreeze(JSON.parse(encodeValue(input[k], k)) as JsonValue));
-  }
-  return m;
-}
-
 /**
  * Opens the configuration of an app: its user store, optionally a project
  * store, the environment and the given overrides and defaults.
@@ -139,7 +106,7 @@ export class Store {
   readonly #clock: WallClock;
   readonly #readOnly: boolean;
   readonly #mirror: boolean;
-  readonly #sharedOptions: { durability: 'full' | 'normal'; busyTimeoutMs: number };
+  readonly #sharedOptions: SharedOptions;
   #closed = false;
   readonly #watchers = new Set<Watcher>();
   /** explain()'s view of the layers. */
@@ -148,73 +115,19 @@ export class Store {
   readonly #autoSnapshots: AutoSnapshots;
 
   constructor(options: OpenOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('openStore options must be an object');
-    for (const k of Object.keys(options)) {
-      if (!OPTION_NAMES.has(k)) {
-        throw new TypeError(`Unknown openStore option ${JSON.stringify(k)} (known: ${[...OPTION_NAMES].join(', ')})`);
-      }
-    }
-    const app = options.app ?? 'psmc';
-    assertAppName(app);
-    const env = options.env ?? process.env;
-    this.#envPrefix = options.envPrefix === false ? false : (options.envPrefix ?? prefixFromApp(app));
-    if (this.#envPrefix !== false && !/^[A-Z][A-Z0-9_]*$/.test(this.#envPrefix)) {
-      throw new TypeError(
-        `envPrefix must be upper-case letters, digits and "_", starting with a letter, received ${JSON.stringify(this.#envPrefix)}`,
-      );
-    }
-    this.#source = options.source ?? 'api';
-    assertSource(this.#source);
-    this.#freshnessMs = options.freshnessMs ?? 5;
-    if (!(this.#freshnessMs >= 0 && this.#freshnessMs <= 10_000))
-      throw new RangeError('freshnessMs must be between 0 and 10000');
-    this.#clock = options.clock ?? systemClock;
-    this.#readOnly = options.readOnly ?? false;
-    this.#mirror = options.mirror ?? true;
-    this.#sharedOptions = {
-      durability: options.durability ?? 'full',
-      busyTimeoutMs: options.busyTimeoutMs ?? 10_000,
-    };
-    if (this.#sharedOptions.durability !== 'full' && this.#sharedOptions.durability !== 'normal') {
-      throw new TypeError(`durability must be 'full' or 'normal', received ${JSON.stringify(options.durability)}`);
-    }
-    this.#overrides = layerMap('overrides', options.overrides);
-    this.#defaults = layerMap('defaults', options.defaults);
-    this.#envVars =
-      this.#envPrefix === false
-        ? new Map()
-        : snapshotEnv(env, this.#envPrefix, {
-            // §env.mapping: on Windows the environment is case-insensitive; names are upper-cased.
-            caseInsensitive: process.platform === 'win32',
-          });
-
-    // Where the stores are.
-    let userDir: string | undefined;
-    let projectDir: string | undefined;
-    if (options.dir !== undefined) {
-      if (typeof options.dir !== 'string' || options.dir === '') throw new TypeError('dir must be a non-empty path');
-      userDir = options.dir;
-    } else {
-      const home = this.#envPrefix === false ? undefined : env[`${this.#envPrefix}_HOME`];
-      userDir = home !== undefined && home !== '' ? home : userStoreDir(app, currentPlatform(env));
-      const cwd = options.cwd ?? process.cwd();
-      if (options.project === true) {
-        projectDir = findProjectStore(cwd);
-      } else if (typeof options.project === 'string') {
-        projectDir = join(resolve(cwd, options.project), PROJECT_DIR);
-        if (!existsSync(projectDir)) {
-          if (options.createProject === true && !this.#readOnly) ensureDir(projectDir);
-          else {
-            throw new PsmcError('PSMC_STORE_NOT_FOUND', `There is no project store at ${projectDir}.`, {
-              hint: 'Create one with `psmc init` in that directory (or pass createProject: true).',
-              details: { path: projectDir },
-            });
-          }
-        }
-      }
-    }
-    const user: Slot = this.#slot('user', userDir);
-    const project: Slot | undefined = projectDir === undefined ? undefined : this.#slot('project', projectDir);
+    const o = resolveOpenOptions(options);
+    this.#envPrefix = o.envPrefix;
+    this.#source = o.source;
+    this.#freshnessMs = o.freshnessMs;
+    this.#clock = o.clock;
+    this.#readOnly = o.readOnly;
+    this.#mirror = o.mirror;
+    this.#sharedOptions = o.sharedOptions;
+    this.#overrides = o.overrides;
+    this.#defaults = o.defaults;
+    this.#envVars = o.envVars;
+    const user: Slot = this.#slot('user', o.userDir);
+    const project: Slot | undefined = o.projectDir === undefined ? undefined : this.#slot('project', o.projectDir);
     this.#slots = project === undefined ? [user] : [project, user];
     this.#write = project ?? user;
     this.#layerReader = {
@@ -237,7 +150,7 @@ export class Store {
       closed: () => this.#closed,
     });
     this.info = Object.freeze({
-      app,
+      app: o.app,
       envPrefix: this.#envPrefix,
       writeLayer: this.#write.layer,
       user: { dir: user.dir, database: user.file },
