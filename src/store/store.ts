@@ -11,21 +11,11 @@ import { assertKey, isValidKey, keyHasPrefix, normalizePrefix } from '../core/ke
 import { assertValue, type JsonValue } from '../core/value.js';
 import type { WallClock } from '../core/clock.js';
 import { SCHEMA_HISTORY_KEY, type ChangeRecord, type ChangeRequest } from '../core/change.js';
-import {
-  assertSource,
-  commitChanges,
-  commitSchema,
-  planUndo,
-  prepareChanges,
-  toRecord,
-  type CommitResult,
-  type PreparedChange,
-} from '../core/engine.js';
-import { compileSchema, parseSchemaDocument, type CompiledSchema, type SchemaDocument } from '../core/schema.js';
+import { assertSource, prepareChanges, toRecord, type PreparedChange } from '../core/engine.js';
+import { parseSchemaDocument, type CompiledSchema, type SchemaDocument } from '../core/schema.js';
 import { coerceEnv, envName, isReservedEnvName } from '../core/env.js';
 import { AutoSnapshots, readSnapshotSettings, writeSnapshotSettings } from './snapshots.js';
 import { explainKey, type EnvCandidate, type LayerReader } from './explain.js';
-import type { StoredRow } from '../core/port.js';
 import {
   ABSENT,
   acquireShared,
@@ -49,6 +39,7 @@ import type {
   StoreStatus,
   UndoOptions,
 } from './options.js';
+import { commitPrepared, commitSchemaText, commitUndo, nothingToUndo, refuseOnEmptyStore, toCommit } from './commit.js';
 import { buildExport, parseExport, type ExportDocument } from './export.js';
 import { pendingImports, processImports, type ImportsReport } from '../mirror/imports.js';
 import { Watcher, type WatchEvent, type WatchOptions } from '../watch/watcher.js';
@@ -399,37 +390,14 @@ export class Store {
     return this.#commit(prepareChanges(changes), options?.source);
   }
 
-  #commit(prepared: PreparedChange[], source: string | undefined, note?: string): Commit {
+  #commit(prepared: PreparedChange[], source: string | undefined): Commit {
     const src = source ?? this.#source;
     assertSource(src);
     this.#ensureOpen();
     this.#tryAttach(this.#write);
-    if (this.#write.shared === undefined) {
-      // The store does not exist yet: every key is absent. Refuse what would fail before creating it.
-      for (const c of prepared) {
-        if (c.expectRevision !== undefined && c.expectRevision !== 0) {
-          throw new PsmcError(
-            'PSMC_CONFLICT',
-            `The key ${JSON.stringify(c.key)} does not exist (the store is empty), but the write expected revision ${c.expectRevision}.`,
-            {
-              hint: 'Someone else changed it first. Read the current value, merge your change into it, and retry with its revision.',
-              details: { key: c.key, expectedRevision: c.expectRevision, currentRevision: 0 },
-            },
-          );
-        }
-      }
-    }
-    const shared = this.#writeShared();
-    shared.beforeWrite();
-    const result = shared.storage.write((tx) =>
-      commitChanges(tx, prepared, {
-        wallMs: this.#clock(),
-        source: src,
-        schemaOf: (t) => shared.schemaIn(t),
-        ...(note === undefined ? {} : { note }),
-      }),
-    );
-    shared.applyCommit(result);
+    // The store does not exist yet: every key is absent. Refuse what would fail before creating it.
+    if (this.#write.shared === undefined) refuseOnEmptyStore(prepared);
+    const result = commitPrepared(this.#writeShared(), prepared, { clock: this.#clock, source: src });
     if (result.records.length > 0) this.#autoSnapshots.afterCommit(result.revision);
     return toCommit(result);
   }
@@ -443,31 +411,9 @@ export class Store {
     assertSource(src);
     this.#ensureOpen();
     this.#tryAttach(this.#write);
-    if (this.#write.shared === undefined && !this.#readOnly) {
-      throw new PsmcError(
-        'PSMC_NOTHING_TO_UNDO',
-        `The store at ${this.#write.dir} has no changes to undo (it does not exist yet).`,
-        {
-          hint: 'Nothing was ever written to this store.',
-        },
-      );
-    }
-    const shared = this.#writeShared();
-    const result = shared.storage.write((tx) => {
-      const plan = planUndo(tx, options.revision, options.force ?? false);
-      const ctx = {
-        wallMs: this.#clock(),
-        source: src,
-        schemaOf: (t: typeof tx) => shared.schemaIn(t),
-        note: `undo of revision ${plan.revision}`,
-      };
-      if (plan.schema !== undefined) {
-        return commitSchema(tx, plan.schema.doc, ctx, (rows) => checkRows(plan.schema?.doc, rows));
-      }
-      return commitChanges(tx, plan.changes, ctx);
-    });
-    shared.applyCommit(result);
-    return toCommit(result);
+    if (this.#write.shared === undefined && !this.#readOnly) throw nothingToUndo(this.#write.dir);
+    const by = { clock: this.#clock, source: src };
+    return toCommit(commitUndo(this.#writeShared(), options.revision, options.force ?? false, by));
   }
 
   /** Recorded changes of the write store, newest first; of one key (or a prefix) when given. `@schema` lists schema changes. */
@@ -511,14 +457,7 @@ export class Store {
     const src = options.source ?? this.#source;
     assertSource(src);
     const text = doc === undefined ? undefined : JSON.stringify(parseSchemaDocument(doc));
-    const shared = this.#writeShared();
-    const result = shared.storage.write((tx) =>
-      commitSchema(tx, text, { wallMs: this.#clock(), source: src, schemaOf: (t) => shared.schemaIn(t) }, (rows) =>
-        checkRows(text, rows),
-      ),
-    );
-    shared.applyCommit(result);
-    return toCommit(result);
+    return toCommit(commitSchemaText(this.#writeShared(), text, { clock: this.#clock, source: src }));
   }
 
   /** The write store's keys with metadata, read in one consistent transaction. */
@@ -755,14 +694,4 @@ export class Store {
       s.shared = undefined;
     }
   }
-}
-
-function checkRows(docText: string | undefined, rows: readonly StoredRow[]): void {
-  if (docText === undefined) return;
-  const schema = compileSchema(parseSchemaDocument(JSON.parse(docText) as unknown));
-  for (const r of rows) schema.validate(r.key, JSON.parse(r.value) as JsonValue);
-}
-
-function toCommit(r: CommitResult): Commit {
-  return { revision: r.revision, at: r.at, changes: r.records.map(toRecord) };
 }
