@@ -4,9 +4,8 @@
  * and the process environment. Opening it has no side effects beyond opening
  * the databases; `get()` and `set()` never start timers, threads or watchers.
  */
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { isPsmcError, PsmcError } from '../core/errors.js';
+import { basename } from 'node:path';
+import { PsmcError } from '../core/errors.js';
 import { assertKey, isValidKey, keyHasPrefix, normalizePrefix } from '../core/keys.js';
 import { assertValue, type JsonValue } from '../core/value.js';
 import type { WallClock } from '../core/clock.js';
@@ -16,17 +15,9 @@ import { parseSchemaDocument, type CompiledSchema, type SchemaDocument } from '.
 import { coerceEnv, envName, isReservedEnvName } from '../core/env.js';
 import { AutoSnapshots, readSnapshotSettings, writeSnapshotSettings } from './snapshots.js';
 import { explainKey, type EnvCandidate, type LayerReader } from './explain.js';
-import {
-  ABSENT,
-  acquireShared,
-  canonicalDir,
-  deepFreeze,
-  releaseShared,
-  type SharedOptions,
-  type SharedStore,
-} from './shared.js';
+import { ABSENT, deepFreeze, type SharedStore } from './shared.js';
 import { resolveOpenOptions } from './open-options.js';
-import { DATABASE_FILE, ensureDir } from './paths.js';
+import { Slot, type SlotOptions } from './slot.js';
 import type {
   Commit,
   Explanation,
@@ -41,7 +32,7 @@ import type {
 } from './options.js';
 import { commitPrepared, commitSchemaText, commitUndo, nothingToUndo, refuseOnEmptyStore, toCommit } from './commit.js';
 import { buildExport, parseExport, type ExportDocument } from './export.js';
-import { pendingImports, processImports, type ImportsReport } from '../mirror/imports.js';
+import { processImports, type ImportsReport } from '../mirror/imports.js';
 import { Watcher, type WatchEvent, type WatchOptions } from '../watch/watcher.js';
 import { watchHostOf } from '../watch/host.js';
 import {
@@ -58,14 +49,6 @@ import {
   type SnapshotList,
   type SnapshotSettings,
 } from '../snapshot/index.js';
-
-/** A store directory that may not exist yet: it is created by the first write. */
-interface Slot {
-  readonly layer: 'project' | 'user';
-  readonly dir: string;
-  readonly file: string;
-  shared: SharedStore | undefined;
-}
 
 /**
  * Opens the configuration of an app: its user store, optionally a project
@@ -96,8 +79,6 @@ export class Store {
   readonly #freshnessMs: number;
   readonly #clock: WallClock;
   readonly #readOnly: boolean;
-  readonly #mirror: boolean;
-  readonly #sharedOptions: SharedOptions;
   #closed = false;
   readonly #watchers = new Set<Watcher>();
   /** explain()'s view of the layers. */
@@ -112,13 +93,18 @@ export class Store {
     this.#freshnessMs = o.freshnessMs;
     this.#clock = o.clock;
     this.#readOnly = o.readOnly;
-    this.#mirror = o.mirror;
-    this.#sharedOptions = o.sharedOptions;
     this.#overrides = o.overrides;
     this.#defaults = o.defaults;
     this.#envVars = o.envVars;
-    const user: Slot = this.#slot('user', o.userDir);
-    const project: Slot | undefined = o.projectDir === undefined ? undefined : this.#slot('project', o.projectDir);
+    const slotOptions: SlotOptions = {
+      shared: o.sharedOptions,
+      mirror: o.mirror,
+      readOnly: o.readOnly,
+      clock: o.clock,
+      beforeImport: () => autoSnapshot(this, 'before-import', this.snapshotSettings(), { source: 'file' }),
+    };
+    const user = new Slot('user', o.userDir, slotOptions);
+    const project = o.projectDir === undefined ? undefined : new Slot('project', o.projectDir, slotOptions);
     this.#slots = project === undefined ? [user] : [project, user];
     this.#write = project ?? user;
     this.#layerReader = {
@@ -148,7 +134,7 @@ export class Store {
       project: project === undefined ? undefined : { dir: project.dir, database: project.file },
     });
     try {
-      for (const s of this.#slots) this.#tryAttach(s);
+      for (const s of this.#slots) s.attach();
     } catch (e) {
       this.close();
       throw e;
@@ -162,26 +148,6 @@ export class Store {
     }
   }
 
-  #slot(layer: 'project' | 'user', dir: string): Slot {
-    const canonical = canonicalDir(dir);
-    return { layer, dir: canonical, file: join(canonical, DATABASE_FILE), shared: undefined };
-  }
-
-  /** Opens the slot's database when it exists. */
-  #tryAttach(slot: Slot): void {
-    if (slot.shared === undefined && existsSync(slot.file)) {
-      slot.shared = acquireShared(slot.dir, slot.file, this.#sharedOptions);
-      if (this.#mirror && !this.#readOnly) this.#enableMirror(slot.shared);
-    }
-  }
-
-  #enableMirror(shared: SharedStore): void {
-    // A hand edit is an import: an automatic snapshot first (inside the import's transaction,
-    // so it shows the store just before the edit is applied).
-    shared.beforeImport ??= () => autoSnapshot(this, 'before-import', this.snapshotSettings(), { source: 'file' });
-    shared.enableMirror(this.#clock);
-  }
-
   /** The write slot's database, created on first write. */
   #writeShared(): SharedStore {
     this.#ensureOpen();
@@ -190,14 +156,7 @@ export class Store {
         hint: 'Open the store without readOnly to write.',
       });
     }
-    const slot = this.#write;
-    if (slot.shared === undefined) {
-      ensureDir(slot.dir);
-      slot.shared = acquireShared(slot.dir, slot.file, this.#sharedOptions);
-      if (this.#mirror) this.#enableMirror(slot.shared);
-    }
-    slot.shared.storage.configure(this.#sharedOptions.durability, this.#sharedOptions.busyTimeoutMs);
-    return slot.shared;
+    return this.#write.create();
   }
 
   #ensureOpen(): void {
@@ -212,7 +171,7 @@ export class Store {
   #fromSlot(slot: Slot, key: string) {
     let shared = slot.shared;
     if (shared === undefined) {
-      this.#tryAttach(slot);
+      slot.attach();
       shared = slot.shared;
       if (shared === undefined) return undefined;
     }
@@ -341,7 +300,7 @@ export class Store {
     for (const k of this.#defaults.keys()) if (keyHasPrefix(k, p)) keys.add(k);
     for (const k of this.#schema()?.keys() ?? []) if (keyHasPrefix(k, p) && isValidKey(k)) keys.add(k);
     for (const slot of this.#slots) {
-      this.#tryAttach(slot);
+      slot.attach();
       for (const row of slot.shared?.storage.listRows(p) ?? []) keys.add(row.key);
     }
     const out: Resolved[] = [];
@@ -394,7 +353,7 @@ export class Store {
     const src = source ?? this.#source;
     assertSource(src);
     this.#ensureOpen();
-    this.#tryAttach(this.#write);
+    this.#write.attach();
     // The store does not exist yet: every key is absent. Refuse what would fail before creating it.
     if (this.#write.shared === undefined) refuseOnEmptyStore(prepared);
     const result = commitPrepared(this.#writeShared(), prepared, { clock: this.#clock, source: src });
@@ -410,7 +369,7 @@ export class Store {
     const src = options.source ?? this.#source;
     assertSource(src);
     this.#ensureOpen();
-    this.#tryAttach(this.#write);
+    this.#write.attach();
     if (this.#write.shared === undefined && !this.#readOnly) throw nothingToUndo(this.#write.dir);
     const by = { clock: this.#clock, source: src };
     return toCommit(commitUndo(this.#writeShared(), options.revision, options.force ?? false, by));
@@ -420,7 +379,7 @@ export class Store {
   history(key?: string, options: HistoryOptions = {}): ChangeRecord[] {
     this.#ensureOpen();
     if (key !== undefined && key !== SCHEMA_HISTORY_KEY) assertKey(key);
-    this.#tryAttach(this.#write);
+    this.#write.attach();
     const shared = this.#write.shared;
     if (shared === undefined) return [];
     return shared.storage
@@ -436,14 +395,14 @@ export class Store {
   /** The write store's current revision (0 when nothing was written yet). */
   revision(): number {
     this.#ensureOpen();
-    this.#tryAttach(this.#write);
+    this.#write.attach();
     return this.#write.shared?.storage.readState().revision ?? 0;
   }
 
   /** The write store's schema document, or undefined. */
   schema(): SchemaDocument | undefined {
     this.#ensureOpen();
-    this.#tryAttach(this.#write);
+    this.#write.attach();
     const stored = this.#write.shared?.storage.readSchema();
     return stored === undefined ? undefined : (JSON.parse(stored.doc) as SchemaDocument);
   }
@@ -463,7 +422,7 @@ export class Store {
   /** The write store's keys with metadata, read in one consistent transaction. */
   exportData(): ExportDocument {
     this.#ensureOpen();
-    this.#tryAttach(this.#write);
+    this.#write.attach();
     return buildExport(this.#write.shared?.storage.readAll());
   }
 
@@ -483,7 +442,7 @@ export class Store {
     const changes: ChangeRequest[] = [];
     for (const [key, value] of values) changes.push({ op: 'set', key, value });
     if (options.replace === true) {
-      this.#tryAttach(this.#write);
+      this.#write.attach();
       for (const row of this.#write.shared?.storage.listRows('') ?? []) {
         if (!values.has(row.key)) changes.push({ op: 'delete', key: row.key });
       }
@@ -503,25 +462,8 @@ export class Store {
    */
   status(): StoreStatus {
     this.#ensureOpen();
-    this.#tryAttach(this.#write);
-    const shared = this.#write.shared;
-    const dir = this.#write.dir;
-    const mirror = shared?.mirrorStatus();
-    const background = shared?.mirror?.lastBackgroundError;
-    return {
-      dir,
-      layer: this.#write.layer,
-      exists: shared !== undefined,
-      database: this.#write.file,
-      revision: shared?.storage.readState().revision ?? 0,
-      mirror:
-        mirror === undefined
-          ? undefined
-          : { ...mirror, ...(background === undefined ? {} : { syncError: (background as Error).message }) },
-      snapshots: join(dir, 'snapshots'),
-      imports: join(dir, 'imports'),
-      conflicts: shared === undefined ? 0 : shared.storage.countConflicts(),
-    };
+    this.#write.attach();
+    return this.#write.status();
   }
 
   /**
@@ -533,35 +475,8 @@ export class Store {
    */
   syncMirror(options: { imports?: boolean } = {}): { retryInMs?: number; error?: { code: string; message: string } } {
     this.#ensureOpen();
-    this.#tryAttach(this.#write);
-    const shared = this.#write.shared;
-    if (shared !== undefined && !this.#readOnly && options.imports !== false) this.#importDropFolder();
-    // Cheap when nothing moved (a stat and a few reads): the Watcher calls this on every poll.
-    if (shared?.mirror === undefined || !shared.mirror.needsSync()) return {};
-    const r = shared.syncMirrorQuietly();
-    if (r === undefined) return {};
-    return {
-      ...(r.retryInMs === undefined ? {} : { retryInMs: r.retryInMs }),
-      ...(r.error === undefined ? {} : { error: { code: r.error.code, message: r.error.message } }),
-    };
-  }
-
-  /**
-   * Merges the files waiting in `imports/` (one batch each, source
-   * `import:<file>`), moving them to `imports/done/` or `imports/rejected/`
-   * (with a `.reason` file). Runs from syncMirror(), so from every Watcher
-   * (`psmc watch`, the service); not on open, so that looking at a store
-   * (status, doctor) never changes it. Cheap when the folder is empty.
-   */
-  #importDropFolder(): ImportsReport | undefined {
-    if (pendingImports(this.#write.dir).length === 0) return undefined;
-    try {
-      return processImports(this);
-    } catch (e) {
-      // A busy or closed store: the files stay where they are and the next sync tries again.
-      if (isPsmcError(e) && (e.code === 'PSMC_BUSY' || e.code === 'PSMC_CLOSED')) return undefined;
-      throw e;
-    }
+    this.#write.attach();
+    return this.#write.sync(this, options.imports !== false);
   }
 
   /** Imports the files waiting in the `imports/` drop folder now; returns what happened to each. */
@@ -586,13 +501,13 @@ export class Store {
   onLocalCommit(listener: (revision: number) => void): (() => void) | undefined {
     this.#ensureOpen();
     // Subscribing is a read: it never creates the store. Undefined until the store exists.
-    this.#tryAttach(this.#write);
+    this.#write.attach();
     return this.#write.shared?.onLocalCommit(listener);
   }
 
   /** The mirror file's path (whether or not it exists yet). */
   get mirrorFile(): string | undefined {
-    this.#tryAttach(this.#write);
+    this.#write.attach();
     return this.#write.shared?.mirror?.file;
   }
 
@@ -660,7 +575,7 @@ export class Store {
 
   /** How many automatic snapshots are kept, and every how many changes one is taken (0: never). */
   snapshotSettings(): SnapshotSettings {
-    this.#tryAttach(this.#write);
+    this.#write.attach();
     return readSnapshotSettings(this.#write.shared?.storage);
   }
 
@@ -676,7 +591,7 @@ export class Store {
     this.#ensureOpen();
     const problems: string[] = [];
     for (const slot of this.#slots) {
-      this.#tryAttach(slot);
+      slot.attach();
       for (const p of slot.shared?.storage.checkIntegrity() ?? []) problems.push(`${slot.file}: ${p}`);
     }
     return problems;
@@ -689,9 +604,6 @@ export class Store {
     this.#watchers.clear();
     this.#autoSnapshots.close();
     this.#closed = true;
-    for (const s of this.#slots ?? []) {
-      if (s.shared !== undefined) releaseShared(s.shared);
-      s.shared = undefined;
-    }
+    for (const s of this.#slots ?? []) s.release();
   }
 }
