@@ -12,6 +12,7 @@ import pytest
 import psmc
 from psmc.mirror import codec_for
 from psmc.mirror import json as jsonc
+from psmc.mirror import toml as tomlc
 from psmc.mirror.common import DELETE, split_bom, update_layout
 
 HEADER = "// psmc mirror v1: edit freely; saved changes merge into the store. Docs: spec/sections/mirror-format.md\n"
@@ -55,7 +56,7 @@ def layout_facts(layout):
     )
 
 
-# -- the codec: replace_layout gives what a rescan gives ----------------------------------------
+# -- the codecs: replace_layout gives what a rescan gives ----------------------------------------
 
 BASES = [
     jsonc.render([]),
@@ -88,10 +89,21 @@ def random_value(rnd, depth=0):
     return {rnd.choice(["x", "y", "1", "b c", "\u00e9"]): random_value(rnd, depth + 1) for _ in range(rnd.randrange(0, 4))}
 
 
-@pytest.mark.parametrize("base", range(len(BASES)))
-def test_updates_carrying_the_layout_give_the_bytes_and_layout_of_updates_that_rescan(base):
+TOML_BASES = [
+    tomlc.render([]),
+    tomlc.render([("a", 1), ("b", "two"), ("c", {"x": [1, 2, {"y": None}]}), ("d.e", True)]),
+    '# psmc mirror v1: mine\n# about z\n"z" = "metric" # trailing\n\n"a" = 1\n"m" = [\n  1, # one\n  2,\n]\n'
+    '"b" = { x = 1, "y z" = [true] }\n# the end\n',
+    '\ufeff"k1" = "v"\r\n"k2" = { "$json" = "[null]" }\r\n"k3" = -2\r\n',
+    '"one" = 1',
+]
+CASES = [(jsonc, i) for i in range(len(BASES))] + [(tomlc, i) for i in range(len(TOML_BASES))]
+
+
+@pytest.mark.parametrize("codec,base", CASES, ids=["%s-%d" % (c.__name__.rsplit(".", 1)[1], i) for c, i in CASES])
+def test_updates_carrying_the_layout_give_the_bytes_and_layout_of_updates_that_rescan(codec, base):
     rnd = random.Random(1000 + base)
-    text = BASES[base]
+    text = (BASES if codec is jsonc else TOML_BASES)[base]
     layout = None
     keys = ["a", "b", "z", "k1", "one", "m", "new.key", "n%d" % base]
     for _round in range(120):
@@ -99,10 +111,10 @@ def test_updates_carrying_the_layout_give_the_bytes_and_layout_of_updates_that_r
         for key in rnd.sample(keys, rnd.choice([1, 1, 1, 2, 3])):
             r = rnd.random()
             changes.append((key, DELETE if r < 0.1 else random_value(rnd)))
-        expected = jsonc.update(text, changes)  # the rescanning path, as before the cache
-        got, layout = update_layout(text, changes, jsonc._Editor, layout)
+        expected = codec.update(text, changes)  # the rescanning path, as before the cache
+        got, layout = update_layout(text, changes, codec._Editor, layout)
         assert got == expected
-        assert layout_facts(layout) == layout_facts(jsonc.scan_json(split_bom(got)[1]))
+        assert layout_facts(layout) == layout_facts(codec._Editor.scan(split_bom(got)[1]))
         text = got
 
 
@@ -154,9 +166,8 @@ def test_many_cached_exports_keep_comments_and_match_an_update_of_the_file_byte_
             now = read(f)
             assert now == codec.update(prev, [change])
             data = now.encode("utf-8")
-            if fmt == "json":
-                # The engine keeps the layout of exactly what it wrote, keyed by that text's hash.
-                assert m._layout_cache[1] == hashlib.sha256(data).hexdigest() and m._layout_cache[2] == now
+            # The engine keeps the layout of exactly what it wrote, keyed by that text's hash.
+            assert m._layout_cache[1] == hashlib.sha256(data).hexdigest() and m._layout_cache[2] == now
             prev = now
         assert prev.count("kept comment") == 2
         assert codec.parse(prev).values == s.all()

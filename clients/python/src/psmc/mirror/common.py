@@ -370,6 +370,31 @@ def update_layout(text, changes, editor, layout=None):
     return bom + t, layout
 
 
+def replaced_layout(text, layout, index, piece, scan_alone, encoded):
+    """``(text, layout)`` after entry ``index``'s text is replaced by ``piece`` (the same key with
+    a new value), without scanning the whole text again; or None (then the caller scans it).
+
+    ``scan_alone(piece)`` scans the piece as a file of its own: ``(entries, offset of the piece in
+    what it scanned)``. The piece must give exactly one entry, of the same key, of the value of
+    ``encoded``, spanning the whole piece: a value reads the same wherever it stands, so that entry
+    is what a scan of the whole text would give, and everything after it moves by the change in
+    length."""
+    e = layout.entries[index]
+    try:
+        alone, at = scan_alone(piece)
+    except PsmcError:
+        return None
+    if len(alone) != 1:
+        return None
+    a = alone[0]
+    if a.key != e.key or a.start != at or a.end != at + len(piece) or a.encoded != encoded:
+        return None
+    delta = len(piece) - (e.end - e.start)
+    comma = e.comma + delta if e.comma >= 0 else -1
+    entry = Entry(e.key, a.value, a.encoded, e.start, e.end + delta, comma)
+    return text[: e.start] + piece + text[e.end :], shifted_layout(layout, index, entry, delta)
+
+
 def shifted_layout(layout, index, entry, delta):
     """The layout after entry ``index``'s text was replaced by ``entry`` (the same key, at the same
     start) and everything after it moved by ``delta`` characters. A new Layout; ``layout`` and its

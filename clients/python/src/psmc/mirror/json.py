@@ -7,7 +7,6 @@ nesting can overflow the stack. Members are plain ``dict`` items (no prototype t
 """
 import re
 
-from ..errors import PsmcError
 from ..value import js_quote, stringify
 from .common import (
     HEADER_TEXT,
@@ -29,8 +28,8 @@ from .common import (
     newline_of,
     parse_error,
     read_header,
+    replaced_layout,
     run_update,
-    shifted_layout,
     split_bom,
     to_parsed,
 )
@@ -456,6 +455,10 @@ def scan_json(text):
     return Layout(b.entries, header, b.open, b.close)
 
 
+def _scan_member(piece):
+    return scan_json("{" + piece + "}").entries, 1
+
+
 def _entry_text(key, value, indent, nl):
     return "%s: %s" % (js_quote(key), indent_rest(stringify(value, 2), indent, nl))
 
@@ -473,26 +476,11 @@ class _Editor(object):
 
     @staticmethod
     def replace_layout(text, layout, index, value, encoded):
-        """:meth:`replace` and the layout of its result, without scanning the whole text again:
-        the new entry text alone is scanned (as the only member of an object), which checks that it
-        parses to the same key and the value of ``encoded``, and gives the entry exactly as a scan
-        of the whole text would; everything after it moves by the change in length. None when the
-        entry text is not what that needs (the caller then scans the whole text)."""
+        """:meth:`replace` and the layout of its result, scanning only the new entry text (as the
+        only member of an object): see :func:`common.replaced_layout`."""
         e = layout.entries[index]
         piece = _entry_text(e.key, value, indent_at(text, e.start), newline_of(text))
-        try:
-            alone = scan_json("{" + piece + "}").entries
-        except PsmcError:
-            return None
-        if len(alone) != 1:
-            return None
-        a = alone[0]
-        if a.key != e.key or a.start != 1 or a.end != 1 + len(piece) or a.encoded != encoded:
-            return None
-        delta = len(piece) - (e.end - e.start)
-        comma = e.comma + delta if e.comma >= 0 else -1
-        entry = Entry(e.key, a.value, a.encoded, e.start, e.end + delta, comma)
-        return text[: e.start] + piece + text[e.end :], shifted_layout(layout, index, entry, delta)
+        return replaced_layout(text, layout, index, piece, _scan_member, encoded)
 
     @staticmethod
     def remove(text, layout, index):

@@ -35,6 +35,7 @@ from .common import (
     position,
     read_header,
     remove_lines,
+    replaced_layout,
     run_update,
     split_bom,
     to_parsed,
@@ -204,6 +205,10 @@ def scan_toml(text):
     return Layout(entries, header)
 
 
+def _scan_alone(piece):
+    return scan_toml(piece).entries, 0
+
+
 def _is_comment(line):
     return line.lstrip(" \t").startswith("#")
 
@@ -215,6 +220,13 @@ class _Editor(object):
     def replace(text, layout, index, value):
         e = layout.entries[index]
         return text[: e.start] + toml_entry(e.key, value) + text[e.end :]
+
+    @staticmethod
+    def replace_layout(text, layout, index, value, encoded):
+        """:meth:`replace` and the layout of its result, scanning only the new line (as a file of
+        its own): see :func:`common.replaced_layout`."""
+        e = layout.entries[index]
+        return replaced_layout(text, layout, index, toml_entry(e.key, value), _scan_alone, encoded)
 
     @staticmethod
     def remove(text, layout, index):
