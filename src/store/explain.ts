@@ -5,21 +5,13 @@
  * leaves the choice of winner and the sentence to the core
  * (`explainOutcome`).
  */
-import type { PsmcError } from '../core/errors.js';
 import { envName, isReservedEnvName } from '../core/env.js';
 import { explainOutcome } from '../core/layers.js';
 import { assertValue, type JsonValue } from '../core/value.js';
 import type { CachedEntry } from './shared.js';
 import { deepFreeze } from './shared.js';
-import type { Explanation, GetOptions, LayerCandidate } from './options.js';
-
-/** The env layer's candidate for one key: the variable, and its coerced value or why it does not parse. */
-export interface EnvCandidate {
-  readonly variable: string;
-  readonly value?: JsonValue;
-  readonly error?: PsmcError;
-  readonly raw?: string;
-}
+import type { Explanation, GetOptions, LayerCandidate, Resolved } from './options.js';
+import type { EnvCandidate } from './env-layer.js';
 
 /** What `explain` needs from a Store: each layer's value for a key. */
 export interface LayerReader {
@@ -113,4 +105,17 @@ function envCandidate(reader: LayerReader, key: string): LayerCandidate {
     };
   }
   return { layer: 'env', present: true, value: e.value as JsonValue, origin: variable, source: `env:${variable}` };
+}
+
+/** The resolved part of an explanation: the winner and where it came from, without the layers and the reason. */
+export function toResolved(e: Explanation): Resolved {
+  return {
+    key: e.key,
+    value: e.value,
+    found: e.found,
+    layer: e.layer,
+    revision: e.revision,
+    source: e.source,
+    updatedAt: e.updatedAt,
+  };
 }

@@ -12,9 +12,9 @@ import type { WallClock } from '../core/clock.js';
 import { SCHEMA_HISTORY_KEY, type ChangeRecord, type ChangeRequest } from '../core/change.js';
 import { assertSource, prepareChanges, toRecord, type PreparedChange } from '../core/engine.js';
 import { parseSchemaDocument, type CompiledSchema, type SchemaDocument } from '../core/schema.js';
-import { coerceEnv, envName, isReservedEnvName } from '../core/env.js';
 import { AutoSnapshots, readSnapshotSettings, writeSnapshotSettings } from './snapshots.js';
-import { explainKey, type EnvCandidate, type LayerReader } from './explain.js';
+import { explainKey, toResolved, type LayerReader } from './explain.js';
+import { readEnv, type EnvCandidate } from './env-layer.js';
 import { ABSENT, deepFreeze, type SharedStore } from './shared.js';
 import { resolveOpenOptions } from './open-options.js';
 import { Slot, type SlotOptions } from './slot.js';
@@ -195,19 +195,10 @@ export class Store {
     }
     let c = this.#envCache.get(key);
     if (c === undefined) {
-      c = null;
-      if (this.#envPrefix !== false) {
-        const variable = envName(this.#envPrefix, key);
-        const raw = isReservedEnvName(this.#envPrefix, variable) ? undefined : this.#envVars.get(variable);
-        if (raw !== undefined) {
-          try {
-            c = { variable, raw, value: deepFreeze(coerceEnv(raw, this.#schema()?.schemaFor(key), variable, key)) };
-          } catch (e) {
-            if (!(e instanceof PsmcError)) throw e;
-            c = { variable, raw, error: e };
-          }
-        }
-      }
+      c =
+        this.#envPrefix === false
+          ? null
+          : readEnv(this.#envPrefix, this.#envVars, key, () => this.#schema()?.schemaFor(key));
       this.#envCache.set(key, c);
     }
     return c;
@@ -273,15 +264,7 @@ export class Store {
       const envLayer = e.layers.find((l) => l.layer === 'env');
       if (envLayer?.error !== undefined) throw this.#env(key)?.error;
     }
-    return {
-      key: e.key,
-      value: e.value,
-      found: e.found,
-      layer: e.layer,
-      revision: e.revision,
-      source: e.source,
-      updatedAt: e.updatedAt,
-    };
+    return toResolved(e);
   }
 
   /** Every layer's candidate for `key`, which one won, and why. Never throws for a bad env value: it reports it. */
