@@ -8,6 +8,8 @@
  *   when the file has a header)
  * - `mirror.update` {format, text, changes: [[key, valueJson | null], …]} → {okText} | {error}
  *   (null = delete the key)
+ * - an `error` outcome may list `details` (`line`, `column`): those members of the error's
+ *   details are compared too.
  *
  * The cases are `since` 1.1.0; this file runs them whatever SPEC.md's version line says.
  */
@@ -30,7 +32,7 @@ interface Case {
     text?: string;
     changes?: Array<[string, string | null]>;
   };
-  expect: { okText?: string; ok?: unknown; error?: string };
+  expect: { okText?: string; ok?: unknown; error?: string; details?: Record<string, unknown> };
 }
 
 function findRoot(): string {
@@ -66,8 +68,12 @@ function run(c: Case): unknown {
         };
     }
   } catch (e) {
-    if (isPsmcError(e)) return { error: e.code };
-    throw e;
+    if (!isPsmcError(e)) throw e;
+    // `details` (spec/vectors/README.md "Outcomes"): only the members the case lists are compared.
+    const want = c.expect.details;
+    if (want === undefined) return { error: e.code };
+    const details = Object.fromEntries(Object.keys(want).map((k) => [k, (e.details as Record<string, unknown>)[k]]));
+    return { error: e.code, details };
   }
 }
 

@@ -52,6 +52,8 @@ interface Outcome {
   okJson?: string;
   okText?: string;
   error?: string;
+  /** With `error`: members the error's details must hold (README "Outcomes"). */
+  details?: Obj;
   absent?: true;
   commit?: { revision: number; changes: number; at?: string };
 }
@@ -201,6 +203,13 @@ function check(outcome: Outcome, run: () => Result | Commit, what: string): void
   } catch (e) {
     if (outcome.error !== undefined && isPsmcError(e)) {
       assert.equal(e.code, outcome.error, `${what}: expected error ${outcome.error}, got ${e.code}: ${e.message}`);
+      for (const [name, want] of Object.entries(outcome.details ?? {})) {
+        const got = (e.details as Obj | undefined)?.[name];
+        assert.ok(
+          jsonEqual(got, want, false),
+          `${what}: expected details.${name} ${show(want)}, got ${show(got)}: ${e.message}`,
+        );
+      }
       return;
     }
     if (isPsmcError(e)) assert.fail(`${what}: expected ${show(outcome)}, got error ${e.code}: ${e.message}`);

@@ -150,6 +150,9 @@ def check(outcome, run, what):
     except PsmcError as e:
         if "error" in outcome:
             assert e.code == outcome["error"], "%s: expected error %s, got %s: %s" % (what, outcome["error"], e.code, e)
+            for name, want in (outcome.get("details") or {}).items():
+                got = (e.details or {}).get(name)
+                assert json_equal(got, want, False), "%s: expected details.%s %s, got %s: %s" % (what, name, show(want), show(got), e)
             return
         pytest.fail("%s: expected %s, got error %s: %s" % (what, show(outcome), e.code, e))
     if "error" in outcome:

@@ -215,6 +215,27 @@ export function readHeader(text: string, marker: string): { version: number } | 
   return { version };
 }
 
+const LONE_CR = /\r(?!\n)/;
+
+/**
+ * Refuses a CR that does not start a CRLF (§mirror.parse, line breaks), wherever
+ * it is: between tokens, in a comment, inside a string, at the end. Lines,
+ * columns and the line-wise edits of update count LF only, and readers and
+ * editors disagree on whether a lone CR starts a line (YAML says it does, TOML
+ * forbids it, JSONC ends a `//` comment there), so one reading is refused by all.
+ * Runs after the header and before the format's own syntax.
+ */
+export function checkLineBreaks(text: string): void {
+  const m = LONE_CR.exec(text);
+  if (m === null) return;
+  throw parseError(
+    text,
+    m.index,
+    'A carriage return (CR) that is not followed by a line feed: lines end with LF or CRLF',
+    'Save the file with LF or CRLF line endings (the line-ending setting of your editor); a CR on its own, the classic Mac OS line ending, is not read.',
+  );
+}
+
 /** Strips a leading byte order mark (kept by update, ignored by parse). */
 export function splitBom(text: string): [bom: string, rest: string] {
   return text.charCodeAt(0) === 0xfeff ? ['\ufeff', text.slice(1)] : ['', text];

@@ -10,6 +10,7 @@ import type { JsonValue } from '../../core/value.js';
 import {
   checkDuplicates,
   checkKey,
+  checkLineBreaks,
   checkValue,
   defineMember,
   depthError,
@@ -100,6 +101,7 @@ type Frame =
 /** Parses with positions. Text has no BOM. */
 export function scanJson(text: string): JsonLayout {
   const header = readHeader(text, '//');
+  checkLineBreaks(text);
   // Pass 1: syntax only, so a syntax error anywhere is reported before any key or value problem.
   let syntax: { code: ParseErrorCode; offset: number } | undefined;
   guardStack(text, () => visit(text, { onError: (code, offset) => void (syntax ??= { code, offset }) }, OPTIONS));

@@ -13,6 +13,7 @@ import { decodeValue, type JsonValue } from '../../core/value.js';
 import {
   checkDuplicates,
   checkKey,
+  checkLineBreaks,
   checkValue,
   defineMember,
   depthError,
@@ -418,6 +419,7 @@ const TOML_HINT =
 
 function scanToml(text: string): Layout {
   const header = readHeader(text, '#');
+  checkLineBreaks(text);
   try {
     parseToml(text, { integersAsBigInt: 'asNeeded', maxDepth: 200 });
   } catch (e) {

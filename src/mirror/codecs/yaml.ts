@@ -12,6 +12,7 @@ import type { JsonValue } from '../../core/value.js';
 import {
   checkDuplicates,
   checkKey,
+  checkLineBreaks,
   checkValue,
   defineMember,
   depthError,
@@ -277,6 +278,7 @@ function documentEnd(text: string): number {
 
 function scanYaml(text: string): Layout {
   const header = readHeader(text, '#');
+  checkLineBreaks(text);
   refuseDirectives(text);
   let doc: ReturnType<typeof parseDocument>;
   try {

@@ -210,6 +210,24 @@ pub fn depth_error(text: &str, offset: usize, key: Option<&str>) -> PsmcError {
     e.with("line", line as u64).with("column", column as u64)
 }
 
+/// Refuses a CR that does not start a CRLF (§mirror.parse, line breaks), wherever it is:
+/// between tokens, in a comment, inside a string, at the end. Lines, columns and the line-wise
+/// edits of update count LF only, and readers and editors disagree on whether a lone CR starts a
+/// line (YAML says it does, TOML forbids it, JSONC ends a `//` comment there), so one reading is
+/// refused by all. Runs after the header and before the format's own syntax.
+pub fn check_line_breaks(text: &str) -> Result<()> {
+    let bytes = text.as_bytes();
+    match bytes.iter().enumerate().position(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+        None => Ok(()),
+        Some(at) => Err(parse_error(
+            text,
+            at,
+            "A carriage return (CR) that is not followed by a line feed: lines end with LF or CRLF",
+            "Save the file with LF or CRLF line endings (the line-ending setting of your editor); a CR on its own, the classic Mac OS line ending, is not read.",
+        )),
+    }
+}
+
 // ── the header ───────────────────────────────────────────────────────────
 
 /// Reads the header from line 1 (§mirror.header): `^[ \t]*MARK[ \t]*psmc mirror v([0-9]+)`

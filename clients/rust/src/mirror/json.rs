@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::common::{
-    check_duplicates, check_key, check_value, depth_error, duplicate_error, indent_at, indent_rest, is_blank, is_sorted, is_space,
+    check_duplicates, check_key, check_line_breaks, check_value, depth_error, duplicate_error, indent_at, indent_rest, is_blank, is_sorted, is_space,
     line_end, line_start, newline_of, parse_error, read_header, skip_blanks, Entry, Layout,
 };
 use super::HEADER_TEXT;
@@ -212,6 +212,7 @@ fn strip_comments(text: &str) -> String {
 /// of the root object's braces.
 pub fn scan(text: &str) -> Result<Layout> {
     let version = read_header(text, "//")?;
+    check_line_breaks(text)?;
     // Pass 1: syntax only, so a syntax error anywhere is reported before any key or value problem.
     match walk(text, None) {
         Ok(()) => {}

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use super::common::{
-    at_entry, check_duplicates, check_key, check_value, depth_error, duplicate_error, holds_null, insert_lines, parse_error, read_header, remove_lines,
+    at_entry, check_duplicates, check_key, check_line_breaks, check_value, depth_error, duplicate_error, holds_null, insert_lines, parse_error, read_header, remove_lines,
     Entry, Layout,
 };
 use super::toml_check::check_toml;
@@ -201,6 +201,7 @@ const TOML_HINT: &str =
 /// Parses with positions (text without BOM).
 pub fn scan(text: &str) -> Result<Layout> {
     let version = read_header(text, "#")?;
+    check_line_breaks(text)?;
     if let Err(e) = check_toml(text) {
         if e.message.contains("nested") {
             return Err(depth_error(text, 0, None));

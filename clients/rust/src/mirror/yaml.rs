@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::common::{
-    at_entry, check_duplicates, check_key, check_value, depth_error, duplicate_error, indent_at, insert_lines, is_blank, line_start, newline_of,
+    at_entry, check_duplicates, check_key, check_line_breaks, check_value, depth_error, duplicate_error, indent_at, insert_lines, is_blank, line_start, newline_of,
     parse_error, read_header, remove_lines, with_stack, Entry, Layout,
 };
 use super::yaml_parse::{Node, NodeKind, Parser, Style};
@@ -246,6 +246,7 @@ fn end_of(node: Option<&Node>, colon_after: usize) -> usize {
 /// Parses with positions (text without BOM).
 pub fn scan(text: &str) -> Result<Layout> {
     let version = read_header(text, "#")?;
+    check_line_breaks(text)?;
     let root = with_stack(|| Parser::new(text).document())?;
     let mut entries = Vec::new();
     if let Some(root) = root {

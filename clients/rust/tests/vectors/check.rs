@@ -1,5 +1,6 @@
 //! Comparing a result with a case's `expect` (spec/vectors/README.md "Outcomes").
 
+use psmc::errors::PsmcError;
 use psmc::json::{self, Value};
 
 use super::common::{Res, R};
@@ -31,6 +32,18 @@ pub fn match_member(name: &str, actual: &Value, expected: &Value) -> bool {
     json_equal(actual, expected, false)
 }
 
+/// With `error`: every member listed in `details` must be in the error's details, equal as JSON.
+fn check_details(want: Option<&Value>, e: &PsmcError, what: &str) -> Result<(), String> {
+    for (name, w) in want.and_then(Value::as_object).map(|o| o.iter().collect::<Vec<_>>()).unwrap_or_default() {
+        let got = e.details().get(name);
+        if !got.is_some_and(|g| json_equal(g, w, false)) {
+            let shown = got.map(Value::to_json).unwrap_or_else(|| "nothing".into());
+            return Err(format!("{}: expected details.{} {}, got {}: {}", what, name, w.to_json(), shown, e.message()));
+        }
+    }
+    Ok(())
+}
+
 pub fn show_res(r: &Res) -> String {
     match r {
         Res::Value(v) => v.to_json(),
@@ -44,7 +57,7 @@ pub fn check(outcome: &Value, result: R, what: &str) -> Result<(), String> {
     let result = match result {
         Err(e) => {
             return match o.get("error").and_then(Value::as_str) {
-                Some(code) if code == e.code() => Ok(()),
+                Some(code) if code == e.code() => check_details(o.get("details"), &e, what),
                 Some(code) => Err(format!("{}: expected error {}, got {}: {}", what, code, e.code(), e.message())),
                 None => Err(format!("{}: expected {}, got error {}: {}", what, outcome.to_json(), e.code(), e.message())),
             }

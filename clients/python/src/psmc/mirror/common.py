@@ -220,6 +220,27 @@ def read_header(text, marker):
     return {"version": version}
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def check_line_breaks(text):
+    """Refuses a CR that does not start a CRLF (§mirror.parse, line breaks), wherever it is:
+    between tokens, in a comment, inside a string, at the end. Lines, columns and the line-wise
+    edits of update count LF only, and readers and editors disagree on whether a lone CR starts a
+    line (YAML says it does, TOML forbids it, JSONC ends a ``//`` comment there), so one reading
+    is refused by all. Runs after the header and before the format's own syntax."""
+    m = _LONE_CR.search(text)
+    if m is None:
+        return
+    raise parse_error(
+        text,
+        m.start(),
+        "A carriage return (CR) that is not followed by a line feed: lines end with LF or CRLF",
+        "Save the file with LF or CRLF line endings (the line-ending setting of your editor); "
+        "a CR on its own, the classic Mac OS line ending, is not read.",
+    )
+
+
 def split_bom(text):
     """``(bom, rest)``: a leading byte order mark is kept by update and ignored by parse."""
     return ("\ufeff", text[1:]) if text[:1] == "\ufeff" else ("", text)

@@ -15,6 +15,7 @@ from .common import (
     canonical_entries,
     check_duplicates,
     check_key,
+    check_line_breaks,
     check_value,
     depth_error,
     duplicate_error,
@@ -429,6 +430,7 @@ def scan_json(text):
     """Parses with positions (text without BOM): a Layout with ``open``/``close`` offsets of the
     root object's braces and each entry's comma."""
     header = read_header(text, "//")
+    check_line_breaks(text)
     # Pass 1: syntax only, so a syntax error anywhere is reported before any key or value problem.
     try:
         _walk(text, None)

@@ -26,6 +26,7 @@ from .common import (
     canonical_entries,
     check_duplicates,
     check_key,
+    check_line_breaks,
     check_value,
     depth_error,
     duplicate_error,
@@ -187,6 +188,7 @@ _TOML_HINT = (
 
 def scan_toml(text):
     header = read_header(text, "#")
+    check_line_breaks(text)
     try:
         _check_toml(text)
     except _TomlError as e:

@@ -24,6 +24,7 @@ from .common import (
     canonical_entries,
     check_duplicates,
     check_key,
+    check_line_breaks,
     check_value,
     depth_error,
     duplicate_error,
@@ -202,6 +203,7 @@ def _end_of(node, colon_after):
 
 def scan_yaml(text):
     header = read_header(text, "#")
+    check_line_breaks(text)
     root = _Parser(text).document()
     entries = []
     if root is not None:
