@@ -56,10 +56,27 @@ export function median(xs: readonly number[]): number {
   const m = s.length >> 1;
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
+/** The nearest-rank percentile `p` (0–100) of an ascending sample; NaN when it is empty. */
+function rank(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+/** The nearest-rank percentile `p` (0–100) of a sample, e.g. `percentile(ms, 90)`; NaN when it is empty. */
 export function percentile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[i] as number;
+  return rank(s, p);
+}
+
+/** A sample in five numbers: its size, the nearest-rank p50 and p90, its largest and smallest (NaN when empty). */
+export interface Spread {
+  n: number;
+  p50: number;
+  p90: number;
+  max: number;
+  min: number;
+}
+export function spread(xs: readonly number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b);
+  return { n: s.length, p50: rank(s, 50), p90: rank(s, 90), max: s.at(-1) ?? NaN, min: s[0] ?? NaN };
 }
 
 export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');

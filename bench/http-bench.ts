@@ -22,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../src/index.js';
+import { spread } from './common.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const ROOT = resolve(HERE, '..', '..');
@@ -57,12 +58,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 const epochNow = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function stats(xs: readonly number[]): { n: number; p50: number; p90: number; max: number; min: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (q: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
-  return { n: s.length, p50: at(0.5), p90: at(0.9), max: s.at(-1) ?? NaN, min: s[0] ?? NaN };
-}
 
 function argNumber(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -250,8 +245,8 @@ async function main(): Promise<void> {
     probe.close();
     await server.stop();
 
-    const lat = stats(latencies);
-    const e2e = stats(endToEnd);
+    const lat = spread(latencies);
+    const e2e = spread(endToEnd);
     const rps = get.requests.average;
     const rows: [string, string, string, string][] = [
       [

@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore, type ChangeRecord } from '../src/index.js';
 import { Watcher } from '../src/watch/watcher.js';
 import { watchHostOf } from '../src/watch/host.js';
+import { spread } from './common.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const ROOT = resolve(HERE, '..', '..');
@@ -44,10 +45,10 @@ interface Stats {
   min: number;
 }
 
+/** The common spread, with its nearest-rank p50 under the name this bench's table and JSON use. */
 function stats(xs: readonly number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (q: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
-  return { n: s.length, median: at(0.5), p90: at(0.9), max: s.at(-1) ?? NaN, min: s[0] ?? NaN };
+  const { n, p50, p90, max, min } = spread(xs);
+  return { n, median: p50, p90, max, min };
 }
 
 // ---------------------------------------------------------------------------
