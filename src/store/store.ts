@@ -527,6 +527,7 @@ export class Store {
     return listSnapshots(this);
   }
 
+  /** A snapshot's document, checked (PSMC_NOT_FOUND when there is none of that name). */
   readSnapshot(name: string): SnapshotDocument {
     this.#ensureOpen();
     return readSnapshot(this, name);
@@ -538,6 +539,7 @@ export class Store {
     return diffSnapshots(this, a, b);
   }
 
+  /** Deletes snapshot `name`; returns its name as spelled on disk. */
   deleteSnapshot(name: string): string {
     this.#ensureOpen();
     return deleteSnapshot(this, name);
@@ -562,6 +564,7 @@ export class Store {
     return readSnapshotSettings(this.#write.shared?.storage);
   }
 
+  /** Changes the automatic-snapshot settings (kept in the store); returns them all. @example store.setSnapshotSettings({ every: 50 }) */
   setSnapshotSettings(settings: Partial<SnapshotSettings>): SnapshotSettings {
     this.#autoSnapshots.forget();
     const next = resolveSettings({ ...this.snapshotSettings(), ...settings });
