@@ -4,7 +4,8 @@ saves JSON to bench/results/python-latest.json (and a dated copy) at the reposit
 - warm-handle ``get`` throughput (the read cache, freshness_ms 5, mirror on), at 10, 1,000 and
   100,000 keys;
 - warm-handle durable ``set`` throughput (synchronous=FULL, mirror on: exports coalesced), and
-  with the mirror off;
+  with the mirror off, on a 10-key store; and with the mirror on, on a 1,000-key store (the file
+  an export updates grows with the store);
 - ``python -m psmc get KEY`` cold start against ``python3 -c pass`` (medians of N runs);
 - each compared with the same loops run now through the TypeScript library (same machine load), or
   else with the TypeScript figures in bench/results/latest.json.
@@ -31,6 +32,9 @@ sys.path.insert(0, SRC)
 import psmc  # noqa: E402
 
 QUICK = "--quick" in sys.argv
+#: The store size of the second durable-set measure: the mirror file grows with the store, and a
+#: Python export that parsed the whole file cost ~60 ms at 1,000 keys (a 10-key store hid it).
+BIG_KEYS = 1000
 
 
 def _best(samples):
@@ -144,7 +148,7 @@ const { openStore } = await import(process.argv[1]);
 const { mkdtempSync, rmSync } = await import('node:fs');
 const { tmpdir } = await import('node:os');
 const { join } = await import('node:path');
-const getOps = Number(process.argv[2]), setOps = Number(process.argv[3]);
+const getOps = Number(process.argv[2]), setOps = Number(process.argv[3]), big = Number(process.argv[4] ?? 0);
 const dir = mkdtempSync(join(tmpdir(), 'psmc-tsbench-'));
 const s = openStore({ dir, env: {} });
 for (let i = 0; i < 10; i++) s.set('k' + i, i);
@@ -161,18 +165,32 @@ for (let i = 0; i < setOps; i++) s.set('k' + (i % 10), i + 1000000);
 const setUs = Number(process.hrtime.bigint() - t1) / setOps / 1000;
 s.close();
 rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ getNsPerOp: best, setUsPerOp: setUs }));
+// Durable sets on a store of `big` keys (the mirror file grows with the store).
+let setUsBig = null;
+if (big > 0) {
+  const dir2 = mkdtempSync(join(tmpdir(), 'psmc-tsbench-'));
+  const s2 = openStore({ dir: dir2, env: {} });
+  s2.batch(Array.from({ length: big }, (_, i) => ({ op: 'set', key: 'k' + i, value: i })));
+  const t2 = process.hrtime.bigint();
+  for (let i = 0; i < setOps; i++) s2.set('k' + (i % big), i + 1000000);
+  setUsBig = Number(process.hrtime.bigint() - t2) / setOps / 1000;
+  s2.close();
+  rmSync(dir2, { recursive: true, force: true });
+}
+console.log(JSON.stringify({ getNsPerOp: best, setUsPerOp: setUs, setUsPerOpBig: setUsBig, bigKeys: big }));
 """
 
 
-def ts_side_by_side(get_ops, set_ops):
+def ts_side_by_side(get_ops, set_ops, big=BIG_KEYS):
     """The same warm get and durable set loops through the TypeScript library, run now (same machine
-    load) for a fair ratio; None without node or the build."""
+    load) for a fair ratio, and the durable sets on a store of ``big`` keys; None without node or the
+    build."""
     node = shutil.which("node")
     index = os.path.join(ROOT, "dist", "src", "index.js")
     if node is None or not os.path.exists(index):
         return None
-    r = subprocess.run([node, "--input-type=module", "-e", TS_SIDE_BY_SIDE, "file://" + index, str(get_ops), str(set_ops)],
+    r = subprocess.run([node, "--input-type=module", "-e", TS_SIDE_BY_SIDE, "file://" + index, str(get_ops), str(set_ops),
+                        str(big)],
                        capture_output=True, text=True)
     if r.returncode != 0:
         return {"error": r.stderr[-500:]}
@@ -201,7 +219,8 @@ def main():
     # TypeScript before and after the Python loops, best of the two: the machine's load moves.
     side_runs = [ts_side_by_side(2000000 if not QUICK else 500000, set_ops)]
     gets = [bench_get(10, ops), bench_get(1000, ops), bench_get(100000, ops // 2)]
-    sets = [bench_set(10, set_ops), bench_set(10, set_ops, mirror=False), bench_set(10, set_ops, durability="normal")]
+    sets = [bench_set(10, set_ops), bench_set(10, set_ops, mirror=False), bench_set(10, set_ops, durability="normal"),
+            bench_set(BIG_KEYS, set_ops)]
     # ... and Python's durable set with the mirror on once more, after TypeScript's second run.
     side_runs.append(ts_side_by_side(2000000 if not QUICK else 500000, set_ops))
     again = bench_set(10, set_ops)
@@ -213,6 +232,8 @@ def main():
     ok = [r for r in side_runs if r is not None and "getNsPerOp" in r]
     side = None if not ok else {"getNsPerOp": min(r["getNsPerOp"] for r in ok),
                                 "setUsPerOp": min(r["setUsPerOp"] for r in ok), "runs": side_runs}
+    big_runs = [r["setUsPerOpBig"] for r in ok if r.get("setUsPerOpBig") is not None]
+    ts_set_us_big = min(big_runs) if big_runs else None
 
     rows = []
     if side is not None and "getNsPerOp" in side:
@@ -233,17 +254,19 @@ def main():
             "verdict": "n/a" if share is None else ("PASS" if share >= 0.5 else "FAIL"),
         })
     for st in sets:
-        share = None if not ts_set_us else ts_set_us / st["usPerOp"]
-        label = "set (%s%s) @10 keys" % (
+        ts_us = ts_set_us if st["keys"] == 10 else ts_set_us_big
+        share = None if not ts_us else ts_us / st["usPerOp"]
+        label = "set (%s%s) @%s keys" % (
             "durable" if st["durability"] == "full" else "synchronous=NORMAL",
             ", mirror on" if st["mirror"] else ", mirror off",
+            format(st["keys"], ","),
         )
         rows.append({
             "measure": label,
             "result": "%s ops/s (%.0f \u00b5s; export at close %.1f ms; file up to date: %s)"
             % (format(int(st["opsPerSec"]), ","), st["usPerOp"], st["closeMs"], st["mirrorUpToDate"]),
             "target": "\u2265 50% of TS" if st["durability"] == "full" and st["mirror"] else "information",
-            "vsTs": None if share is None else "%.1f%% of TS (%.0f \u00b5s/op)" % (share * 100, ts_set_us),
+            "vsTs": None if share is None else "%.1f%% of TS (%.0f \u00b5s/op)" % (share * 100, ts_us),
             "verdict": ("PASS" if share is not None and share >= 0.5 else "FAIL" if share is not None else "n/a")
             if st["durability"] == "full" and st["mirror"] else "info",
         })

@@ -68,6 +68,8 @@ BASES = [
     '\ufeff{\r\n\t"k1": "v",\r\n\t"k2": {"n": 1.5},\r\n\t"k3": -2\r\n}\r\n',
     # Everything on one line, no trailing newline.
     '{"one": 1, "two": [2], "three": {"3": 3}}',
+    # The only CRLFs are inside one value: replacing it can turn the file's line breaks to LF.
+    '{\n  "a": 1,\n  "m": [\r\n    1,\r\n    2\r\n  ],\n  "z": {"q": 1}\n}\n',
 ]
 
 
@@ -108,7 +110,7 @@ def test_updates_carrying_the_layout_give_the_bytes_and_layout_of_updates_that_r
     keys = ["a", "b", "z", "k1", "one", "m", "new.key", "n%d" % base]
     for _round in range(120):
         changes = []
-        for key in rnd.sample(keys, rnd.choice([1, 1, 1, 2, 3])):
+        for key in rnd.sample(keys, rnd.choice([1, 1, 1, 2, 3, 5, 8])):
             r = rnd.random()
             changes.append((key, DELETE if r < 0.1 else random_value(rnd)))
         expected = codec.update(text, changes)  # the rescanning path, as before the cache
@@ -116,6 +118,49 @@ def test_updates_carrying_the_layout_give_the_bytes_and_layout_of_updates_that_r
         assert got == expected
         assert layout_facts(layout) == layout_facts(codec._Editor.scan(split_bom(got)[1]))
         text = got
+
+
+def test_replacements_that_change_what_a_later_one_sees_are_applied_one_at_a_time():
+    # "b" stands on the last line of the old value of "a": once "a" is one line, the line of "b"
+    # has other leading blanks, so the new lines of "b" are indented otherwise.
+    text = '{\n  "a": [\n        1\n      ], "b": 2\n}\n'
+    changes = [("a", 5), ("b", {"x": [1, 2]})]
+    expected = jsonc.update(text, changes)
+    got, layout = update_layout(text, changes, jsonc._Editor, jsonc.scan_json(text))
+    assert got == expected and "\n  }" in got
+    assert layout_facts(layout) == layout_facts(jsonc.scan_json(got))
+    # The only CRLFs are inside the old value of "a": after it, the file has none, and the new
+    # lines of "b" end in LF.
+    text = '{\n  "a": [\r\n    1\r\n  ],\n  "b": 2\n}\n'
+    expected = jsonc.update(text, changes)
+    got, layout = update_layout(text, changes, jsonc._Editor, jsonc.scan_json(text))
+    assert got == expected and "\r" not in got
+    assert layout_facts(layout) == layout_facts(jsonc.scan_json(got))
+    # With a CRLF elsewhere too, every new line break is CRLF.
+    text = '{\r\n  "a": [\r\n    1\r\n  ],\n  "b": 2\n}\n'
+    expected = jsonc.update(text, changes)
+    got, layout = update_layout(text, changes, jsonc._Editor, jsonc.scan_json(text))
+    assert got == expected and '"x": [\r\n' in got
+
+
+@pytest.mark.parametrize("fmt", ["json", "toml", "yaml"])
+def test_on_a_canonical_file_rendering_anew_gives_the_bytes_of_the_update(fmt):
+    # The engine renders a canonical file anew instead of an update that would scan it more than
+    # once (inserts, removals): the same bytes, or the choice would show in the file.
+    codec = codec_for(fmt)
+    rnd = random.Random(5)
+    keys = ["a", "a.b", "b", "c-d", "c_d", "k.1", "k.10", "k.2", "z"]
+    for _round in range(80):
+        values = dict((k, random_value(rnd)) for k in rnd.sample(keys, rnd.randrange(0, len(keys))))
+        text = codec.render(list(values.items()))
+        changes = [(k, DELETE if rnd.random() < 0.3 else random_value(rnd))
+                   for k in rnd.sample(keys, rnd.randrange(1, len(keys)))]
+        for k, v in changes:
+            if v is DELETE:
+                values.pop(k, None)
+            else:
+                values[k] = v
+        assert codec.update(text, changes) == codec.render(list(values.items()))
 
 
 def test_replace_layout_leaves_the_layout_it_was_given_unchanged():

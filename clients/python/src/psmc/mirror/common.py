@@ -348,87 +348,152 @@ def update_layout(text, changes, editor, layout=None):
     knows it already (the mirror engine keeps the one of the file it last wrote), else it is scanned.
     The given layout is never changed.
 
-    An editor with ``replace_layout(text, layout, index, value, encoded)`` replaces a value without
-    scanning the whole text again: it returns ``(text, layout)``, or None to have the text scanned."""
+    An editor with ``piece(text, entry, value)`` (the text :meth:`replace` puts in place of the
+    entry) and ``scan_alone(piece)`` replaces values without scanning the whole text again (see
+    :func:`_replace_values`); inserts and removals scan it. The result is the same either way."""
     items = check_changes(changes)
     bom, t = split_bom(text)
     if layout is None:
         layout = editor.scan(t)
-    replace_layout = getattr(editor, "replace_layout", None)
+    fast = getattr(editor, "scan_alone", None) is not None
+    where = None
+    batch = []  # replacements not applied yet: (index, value, encoded)
     for key, value, encoded in items:
-        index = -1
-        for i, e in enumerate(layout.entries):
-            if e.key == key:
-                index = i
-                break
+        if where is None:
+            where = dict((e.key, i) for i, e in enumerate(layout.entries))
+        index = where.get(key, -1)
         current = layout.entries[index] if index >= 0 else None
         if value is DELETE:
             if current is None:
                 continue
-            nxt = editor.remove(t, layout, index)
         elif current is not None:
             if current.encoded == encoded:
                 continue
-            if replace_layout is not None:
-                done = replace_layout(t, layout, index, value, encoded)
-                if done is not None:
-                    t, layout = done
-                    continue
+            if fast:
+                # Replacements touch only their own entry: gather them, apply them together.
+                batch.append((index, value, encoded))
+                continue
+        if batch:
+            t, layout = _replace_values(t, layout, batch, editor)
+            batch = []
+            current = layout.entries[index] if index >= 0 else None
+        if value is DELETE:
+            nxt = editor.remove(t, layout, index)
+        elif current is not None:
             nxt = editor.replace(t, layout, index, value)
         else:
             nxt = editor.insert(t, layout, key, value)
-        try:
-            layout = editor.scan(nxt)
-        except PsmcError as e:
-            raise PsmcError(
-                "PSMC_INTERNAL",
-                "Updating the mirror for key %s produced text that does not parse." % js_quote(key),
-                "This is a bug in psmc; please report it with the file. Deleting the file makes psmc write it again.",
-                {"key": key},
-                e,
-            )
+        layout = _rescan(editor, nxt, key)
+        where = None
         t = nxt
+    if batch:
+        t, layout = _replace_values(t, layout, batch, editor)
     return bom + t, layout
 
 
-def replaced_layout(text, layout, index, piece, scan_alone, encoded):
-    """``(text, layout)`` after entry ``index``'s text is replaced by ``piece`` (the same key with
-    a new value), without scanning the whole text again; or None (then the caller scans it).
-
-    ``scan_alone(piece)`` scans the piece as a file of its own: ``(entries, offset of the piece in
-    what it scanned)``. The piece must give exactly one entry, of the same key, of the value of
-    ``encoded``, spanning the whole piece: a value reads the same wherever it stands, so that entry
-    is what a scan of the whole text would give, and everything after it moves by the change in
-    length."""
-    e = layout.entries[index]
+def _rescan(editor, text, key):
     try:
-        alone, at = scan_alone(piece)
+        return editor.scan(text)
+    except PsmcError as e:
+        raise PsmcError(
+            "PSMC_INTERNAL",
+            "Updating the mirror for key %s produced text that does not parse." % js_quote(key),
+            "This is a bug in psmc; please report it with the file. Deleting the file makes psmc write it again.",
+            {"key": key},
+            e,
+        )
+
+
+def _replace_values(text, layout, batch, editor):
+    """``(text, layout)`` after replacing the values of ``batch`` (``(index, value, encoded)`` in key
+    order), exactly as :func:`run_update` would one after the other with a scan after each, in one
+    pass over the text and the entries.
+
+    Each new entry text (``editor.piece``) is scanned alone (``editor.scan_alone(piece)`` gives the
+    entries and where the piece starts in what it scanned): it must give one entry, of the same key,
+    of the value of ``encoded``, spanning the whole piece. A value reads the same wherever it stands,
+    so that entry is what a scan of the whole text would give; everything after it moves by the
+    change in length. A piece depends on the text before the entry on its line (its indentation) and
+    on whether the text holds a CRLF; one after another, an earlier replacement could change those
+    for a later one: only when none can (each entry's line starts after the previous replaced
+    entry; a CRLF outside the replaced entries, or none at all) are all pieces taken from the text
+    as it is; otherwise the replacements are applied one at a time. A piece that does not scan as
+    it must makes the text be rebuilt and scanned whole (which reports the error)."""
+    entries = layout.entries
+    todo = sorted(batch, key=lambda b: entries[b[0]].start)
+    if len(todo) > 1:
+        ok = True
+        prev_end = -1
+        for index, _value, _encoded in todo:
+            e = entries[index]
+            if prev_end >= line_start(text, e.start):
+                ok = False
+                break
+            prev_end = e.end
+        if ok and "\r\n" in text:
+            pos = 0
+            ok = False
+            for index, _value, _encoded in todo:
+                e = entries[index]
+                if text.find("\r\n", pos, e.start) >= 0:
+                    ok = True
+                    break
+                pos = e.end
+            ok = ok or text.find("\r\n", pos) >= 0
+        if not ok:
+            for b in batch:
+                text, layout = _replace_values(text, layout, [b], editor)
+            return text, layout
+    parts = []
+    news = {}
+    pos = 0
+    for index, value, encoded in todo:
+        e = entries[index]
+        piece = editor.piece(text, e, value)
+        got = _alone(editor, piece, e.key, encoded)
+        if got is None:
+            if len(todo) == 1:
+                text = editor.replace(text, layout, index, value)
+                return text, _rescan(editor, text, e.key)
+            for b in batch:
+                text, layout = _replace_values(text, layout, [b], editor)
+            return text, layout
+        parts.append(text[pos : e.start])
+        parts.append(piece)
+        pos = e.end
+        news[index] = (got, len(piece) - (e.end - e.start))
+    parts.append(text[pos:])
+    out = []
+    delta = 0
+    for i, e in enumerate(entries):
+        hit = news.get(i)
+        if hit is not None:
+            a, d = hit
+            comma = e.comma + delta + d if e.comma >= 0 else -1
+            out.append(Entry(e.key, a.value, a.encoded, e.start + delta, e.end + delta + d, comma))
+            delta += d
+        elif delta:
+            comma = e.comma + delta if e.comma >= 0 else -1
+            out.append(Entry(e.key, e.value, e.encoded, e.start + delta, e.end + delta, comma))
+        else:
+            out.append(e)
+    close = layout.close + delta if layout.close >= 0 else layout.close
+    return "".join(parts), Layout(out, layout.header, layout.open, close)
+
+
+def _alone(editor, piece, key, encoded):
+    """The entry ``piece`` gives scanned alone, or None unless it is one entry of ``key`` and the
+    value of ``encoded`` spanning the whole piece."""
+    try:
+        alone, at = editor.scan_alone(piece)
     except PsmcError:
         return None
     if len(alone) != 1:
         return None
     a = alone[0]
-    if a.key != e.key or a.start != at or a.end != at + len(piece) or a.encoded != encoded:
+    if a.key != key or a.start != at or a.end != at + len(piece) or a.encoded != encoded:
         return None
-    delta = len(piece) - (e.end - e.start)
-    comma = e.comma + delta if e.comma >= 0 else -1
-    entry = Entry(e.key, a.value, a.encoded, e.start, e.end + delta, comma)
-    return text[: e.start] + piece + text[e.end :], shifted_layout(layout, index, entry, delta)
-
-
-def shifted_layout(layout, index, entry, delta):
-    """The layout after entry ``index``'s text was replaced by ``entry`` (the same key, at the same
-    start) and everything after it moved by ``delta`` characters. A new Layout; ``layout`` and its
-    entries are left as they were (they may be cached)."""
-    entries = list(layout.entries)
-    entries[index] = entry
-    if delta:
-        for i in range(index + 1, len(entries)):
-            e = entries[i]
-            comma = e.comma + delta if e.comma >= 0 else -1
-            entries[i] = Entry(e.key, e.value, e.encoded, e.start + delta, e.end + delta, comma)
-    close = layout.close + delta if layout.close >= 0 else layout.close
-    return Layout(entries, layout.header, layout.open, close)
+    return a
 
 
 def is_sorted(entries):

@@ -431,14 +431,15 @@ class Mirror(object):
 
     def _updated_text(self, base, digest, changes):
         """``(text, layout)``: the file with ``changes`` applied (§mirror.update) and the layout of
-        the result (None when not known). For many changes to a file that is exactly canonical
-        (nothing to preserve), the file is rendered anew: the same bytes in one pass.
+        the result (None when not known). When the changes would scan the file again more than once
+        (inserts and removals; with YAML, more than 16 changes) and the file is exactly canonical
+        (nothing to preserve), it is rendered anew: the same bytes in one pass.
 
         The scan of ``base`` (its parse, with positions) is skipped when it is the text this engine
         last wrote: the layout of that text is kept with its SHA-256 and the text itself, and used
         only when the file read now has that hash and is that text, character for character (a
-        stat is never trusted for this). The JSON codec replaces a value without rescanning the
-        whole file (see ``replace_layout``); inserts and removals rescan."""
+        stat is never trusted for this). The JSON and TOML codecs replace values (all those of one
+        export in one pass) without scanning the whole file again; see common.update_layout."""
         from .common import split_bom, update_layout
 
         codec = self._codec_now()
@@ -450,13 +451,19 @@ class Mirror(object):
             layout = cached[3]
         if layout is None and editor is not None:
             layout = editor.scan(split_bom(base)[1])
-        if len(changes) > 16:
+        DELETE = _DELETE()
+        if layout is not None and getattr(editor, "scan_alone", None) is not None:
+            # Values are replaced in one pass; each insert or removal scans the file again.
+            present = set(e.key for e in layout.entries)
+            many = sum(1 for key, value in changes if (value is DELETE) == (key in present)) > 1
+        else:
+            many = len(changes) > 16
+        if many:
             if layout is not None:
                 values = dict((e.key, e.value) for e in layout.entries)
             else:
                 values = dict(codec.parse(base).values)
             if codec.render(sorted(values.items(), key=_key_order)) == base:
-                DELETE = _DELETE()
                 for key, value in changes:
                     if value is DELETE:
                         values.pop(key, None)

@@ -29,7 +29,6 @@ from .common import (
     newline_of,
     parse_error,
     read_header,
-    replaced_layout,
     run_update,
     split_bom,
     to_parsed,
@@ -457,10 +456,6 @@ def scan_json(text):
     return Layout(b.entries, header, b.open, b.close)
 
 
-def _scan_member(piece):
-    return scan_json("{" + piece + "}").entries, 1
-
-
 def _entry_text(key, value, indent, nl):
     return "%s: %s" % (js_quote(key), indent_rest(stringify(value, 2), indent, nl))
 
@@ -477,12 +472,14 @@ class _Editor(object):
         return text[: e.start] + _entry_text(e.key, value, indent_at(text, e.start), newline_of(text)) + text[e.end :]
 
     @staticmethod
-    def replace_layout(text, layout, index, value, encoded):
-        """:meth:`replace` and the layout of its result, scanning only the new entry text (as the
-        only member of an object): see :func:`common.replaced_layout`."""
-        e = layout.entries[index]
-        piece = _entry_text(e.key, value, indent_at(text, e.start), newline_of(text))
-        return replaced_layout(text, layout, index, piece, _scan_member, encoded)
+    def piece(text, e, value):
+        """The text :meth:`replace` puts in place of entry ``e``."""
+        return _entry_text(e.key, value, indent_at(text, e.start), newline_of(text))
+
+    @staticmethod
+    def scan_alone(piece):
+        """An entry text scanned as the only member of an object: ``(entries, its offset)``."""
+        return scan_json("{" + piece + "}").entries, 1
 
     @staticmethod
     def remove(text, layout, index):

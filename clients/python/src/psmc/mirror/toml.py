@@ -36,7 +36,6 @@ from .common import (
     position,
     read_header,
     remove_lines,
-    replaced_layout,
     run_update,
     split_bom,
     to_parsed,
@@ -207,10 +206,6 @@ def scan_toml(text):
     return Layout(entries, header)
 
 
-def _scan_alone(piece):
-    return scan_toml(piece).entries, 0
-
-
 def _is_comment(line):
     return line.lstrip(" \t").startswith("#")
 
@@ -224,11 +219,14 @@ class _Editor(object):
         return text[: e.start] + toml_entry(e.key, value) + text[e.end :]
 
     @staticmethod
-    def replace_layout(text, layout, index, value, encoded):
-        """:meth:`replace` and the layout of its result, scanning only the new line (as a file of
-        its own): see :func:`common.replaced_layout`."""
-        e = layout.entries[index]
-        return replaced_layout(text, layout, index, toml_entry(e.key, value), _scan_alone, encoded)
+    def piece(text, e, value):
+        """The text :meth:`replace` puts in place of entry ``e``."""
+        return toml_entry(e.key, value)
+
+    @staticmethod
+    def scan_alone(piece):
+        """An entry line scanned as a file of its own: ``(entries, its offset)``."""
+        return scan_toml(piece).entries, 0
 
     @staticmethod
     def remove(text, layout, index):
