@@ -262,3 +262,52 @@ test(
     }
   },
 );
+
+test(
+  'creation race: 2 TS + 2 Python + 2 Rust processes start on a store that does not exist yet, 4 rounds',
+  { timeout: 600_000 },
+  async (t) => {
+    // Every worker opens (lazily: nothing is created) and is released together, so the first
+    // writes of all three languages create the same store at once. The foreign-database check
+    // once read its three facts one by one, and a creation committed between them looked like
+    // another program's tables (PSMC_CORRUPT) — in all three languages.
+    const python = ensurePython();
+    const { examples } = ensureRust({ examples: ['race_worker'] });
+    const rustWorker = examples['race_worker']!;
+    const PER = 2;
+    const EACH = 5;
+    for (let round = 0; round < 4; round++) {
+      const tmp = mkdtempSync(join(tmpdir(), 'psmc-parity-create-'));
+      t.after(() => rmSync(tmp, { recursive: true, force: true }));
+      const dir = join(tmp, 'store');
+      const env = childEnv(tmp);
+      const workers: Worker[] = [];
+      try {
+        for (let i = 0; i < PER; i++) {
+          workers.push(startWorker('ts', process.execPath, [TS_WORKER, dir, String(EACH)], env));
+          workers.push(startWorker('python', python, [PY_WORKER, dir, String(EACH)], env));
+          workers.push(startWorker('rust', rustWorker, [dir, String(EACH)], env));
+        }
+        await Promise.all(workers.map((w) => w.ready));
+        for (const w of workers) w.child.stdin!.end('go\n');
+        const settled = await Promise.allSettled(workers.map((w) => w.done));
+        const failures = settled.flatMap((s) => (s.status === 'rejected' ? [String(s.reason)] : []));
+        assert.deepEqual(failures, [], `round ${round}: every worker exits 0 with a report`);
+        for (const [i, s] of settled.entries()) {
+          const w = workers[i]!;
+          if (s.status === 'fulfilled')
+            assert.deepEqual(s.value.errors, [], `round ${round}, ${w.lang} ${w.child.pid}`);
+        }
+      } finally {
+        for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill();
+      }
+      const store = openStore({ dir, env: {}, freshnessMs: 0 });
+      try {
+        assert.equal(store.get('counter'), 3 * PER * EACH, `round ${round}: every increment counted`);
+        assert.deepEqual(store.checkIntegrity(), [], `round ${round}: integrity_check ok`);
+      } finally {
+        store.close();
+      }
+    }
+  },
+);

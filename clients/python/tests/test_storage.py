@@ -172,6 +172,44 @@ def test_four_processes_cas_increment_without_losing_one(tmp_path):
         assert s.check_integrity() == []
 
 
+CREATE = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, sys.argv[1])
+    from psmc import open_store
+    d, start = sys.argv[2], float(sys.argv[3])
+    store = open_store(dir=d, env={})  # lazy: creates nothing
+    while time.time() < start:
+        pass
+    store.set("k" + sys.argv[4], 1)
+    store.close()
+    """
+)
+
+
+def test_processes_creating_one_fresh_store_at_once_never_see_a_foreign_database(tmp_path):
+    # The foreign-database check once read application_id, user_version and the table count one
+    # by one: a creation committed by another process between those reads looked like another
+    # program's tables (PSMC_CORRUPT). The workers spin until a shared start time, so their first
+    # writes (which create the store) land together.
+    workers = 4
+    for round_ in range(4):
+        d = str(tmp_path / ("store%d" % round_))
+        start = time.time() + 1.0
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", CREATE, SRC, d, repr(start), str(i)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            for i in range(workers)
+        ]
+        outs = [p.communicate(timeout=120) for p in procs]
+        for p, (out, err) in zip(procs, outs):
+            assert p.returncode == 0, "round %d: %s" % (round_, err.decode())
+        with open_store(dir=d, env={}) as s:
+            assert sorted(s.all()) == ["k%d" % i for i in range(workers)]
+            assert s.check_integrity() == []
+
+
 def test_reads_see_other_processes_commits(tmp_path):
     d = str(tmp_path)
     with open_store(dir=d, env={}, freshness_ms=0) as s:

@@ -49,9 +49,13 @@ fn main() {
     let (mut successes, mut conflicts, mut busy) = (0u64, 0u64, 0u64);
     let mut errors: Vec<String> = Vec::new();
     while successes < count && errors.is_empty() {
-        let attempt = store.resolve(&key).and_then(|r| match r.value.as_ref().and_then(Value::as_f64) {
-            Some(n) => store.set(&key, n + 1.0, SetOptions { expect_revision: Some(r.revision), ..Default::default() }).map(|_| true),
-            None => Ok(false),
+        // An absent key (revision 0) counts as 0: the store-creation race starts from nothing.
+        let attempt = store.resolve(&key).and_then(|r| {
+            let n = if r.value.is_none() && r.revision == 0 { Some(0.0) } else { r.value.as_ref().and_then(Value::as_f64) };
+            match n {
+                Some(n) => store.set(&key, n + 1.0, SetOptions { expect_revision: Some(r.revision), ..Default::default() }).map(|_| true),
+                None => Ok(false),
+            }
         });
         match attempt {
             Ok(true) => successes += 1,

@@ -306,13 +306,17 @@ export class SqliteStorage implements StoragePort {
 
   /** Refuses SQLite files that belong to something else. */
   #checkForeign(): void {
-    const appId = this.#db.pragma('application_id', { simple: true }) as number;
-    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    // One read transaction: all three facts from one snapshot. Read one by one, a process
+    // creating the store at the same moment could commit between them, and its fresh tables
+    // would look like a foreign database's (ids 0, tables > 0).
+    const { appId, version, tables } = this.#db
+      .transaction(() => ({
+        appId: this.#db.pragma('application_id', { simple: true }) as number,
+        version: this.#db.pragma('user_version', { simple: true }) as number,
+        tables: this.#db.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").pluck().get() as number,
+      }))
+      .deferred();
     if (appId === 0 && version === 0) {
-      const tables = this.#db
-        .prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
-        .pluck()
-        .get() as number;
       if (tables > 0) {
         throw new PsmcError(
           'PSMC_CORRUPT',

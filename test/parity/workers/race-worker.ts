@@ -38,8 +38,10 @@ lines.once('line', () => {
   while (successes < count && errors.length === 0) {
     try {
       const r = store.resolve(key);
-      if (typeof r.value !== 'number') throw new Error(`${key} is not a number: ${JSON.stringify(r.value)}`);
-      store.set(key, r.value + 1, { expectRevision: r.revision });
+      // An absent key (revision 0) counts as 0: the store-creation race starts from nothing.
+      const value = r.value === undefined && r.revision === 0 ? 0 : r.value;
+      if (typeof value !== 'number') throw new Error(`${key} is not a number: ${JSON.stringify(r.value)}`);
+      store.set(key, value + 1, { expectRevision: r.revision });
       successes++;
     } catch (e) {
       if (isPsmcError(e) && e.code === 'PSMC_CONFLICT') conflicts++;

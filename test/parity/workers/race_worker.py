@@ -30,9 +30,11 @@ def main():
     while successes < count and not errors:
         try:
             r = store.resolve(key)
-            if isinstance(r.value, bool) or not isinstance(r.value, (int, float)):
+            # An absent key (revision 0) counts as 0: the store-creation race starts from nothing.
+            value = 0 if r.value is None and r.revision == 0 else r.value
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError("%s is not a number: %r" % (key, r.value))
-            store.set(key, r.value + 1, expect_revision=r.revision)
+            store.set(key, value + 1, expect_revision=r.revision)
             successes += 1
         except psmc.PsmcError as e:
             if e.code == "PSMC_CONFLICT":

@@ -270,10 +270,20 @@ class SqliteStorage(object):
         return self._db.execute("PRAGMA %s" % name).fetchone()[0]
 
     def _check_foreign(self):
-        app_id = self._pragma("application_id")
-        version = self._pragma("user_version")
-        if app_id == 0 and version == 0:
+        # One read transaction: all three facts from one snapshot. Read one by one, a process
+        # creating the store at the same moment could commit between them, and its fresh tables
+        # would look like a foreign database's (ids 0, tables > 0).
+        in_tx = self._db.in_transaction
+        if not in_tx:
+            self._db.execute("BEGIN DEFERRED")
+        try:
+            app_id = self._pragma("application_id")
+            version = self._pragma("user_version")
             tables = self._db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        finally:
+            if not in_tx:
+                self._db.execute("COMMIT")
+        if app_id == 0 and version == 0:
             if tables > 0:
                 raise PsmcError(
                     "PSMC_CORRUPT",
