@@ -96,12 +96,7 @@ fn random_uuid() -> String {
         use std::hash::{BuildHasher, Hasher};
         for (i, chunk) in b.chunks_mut(8).enumerate() {
             let mut h = RandomState::new().build_hasher();
-            h.write_u128(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos())
-                    .unwrap_or(0),
-            );
+            h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
             h.write_u32(std::process::id());
             h.write_usize(i);
             chunk.copy_from_slice(&h.finish().to_le_bytes()[..chunk.len()]);
@@ -110,14 +105,7 @@ fn random_uuid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{:02x}", x)).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 impl Storage {
@@ -128,20 +116,14 @@ impl Storage {
         // would look like a foreign database's (ids 0, tables > 0).
         let own_tx = self.conn.is_autocommit();
         if own_tx {
-            self.conn
-                .execute_batch("BEGIN DEFERRED")
-                .map_err(|e| self.map(e))?;
+            self.conn.execute_batch("BEGIN DEFERRED").map_err(|e| self.map(e))?;
         }
         let facts = (|| -> Result<(i64, i64, i64)> {
             let app_id = self.pragma_int("application_id")?;
             let version = self.pragma_int("user_version")?;
             let tables: i64 = self
                 .conn
-                .query_row(
-                    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
-                    [],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table'", [], |r| r.get(0))
                 .map_err(|e| self.map(e))?;
             Ok((app_id, version, tables))
         })();
@@ -201,17 +183,14 @@ impl Storage {
                 "Open it once for writing (any psmc write) to upgrade it.",
             ));
         }
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
-            .map_err(|e| self.map(e))?;
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(|e| self.map(e))?;
         // Re-read inside the lock: another process may have migrated meanwhile.
         let mut v = self.pragma_int("user_version")?;
         if v > FORMAT_VERSION {
             self.check_foreign()?;
         }
         while v < FORMAT_VERSION {
-            let step = MIGRATIONS
-                .get(v as usize)
-                .ok_or_else(|| PsmcError::internal(format!("no migration from format {}", v)))?;
+            let step = MIGRATIONS.get(v as usize).ok_or_else(|| PsmcError::internal(format!("no migration from format {}", v)))?;
             tx.execute_batch(step).map_err(|e| self.map(e))?;
             if v == 0 {
                 tx.execute(
@@ -219,11 +198,9 @@ impl Storage {
                     params![ZERO_TEXT, random_uuid(), iso_time(system_ms())],
                 )
                 .map_err(|e| self.map(e))?;
-                tx.execute_batch(&format!("PRAGMA application_id = {}", APPLICATION_ID))
-                    .map_err(|e| self.map(e))?;
+                tx.execute_batch(&format!("PRAGMA application_id = {}", APPLICATION_ID)).map_err(|e| self.map(e))?;
             }
-            tx.execute_batch(&format!("PRAGMA user_version = {}", v + 1))
-                .map_err(|e| self.map(e))?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", v + 1)).map_err(|e| self.map(e))?;
             v += 1;
         }
         tx.commit().map_err(|e| self.map(e))
