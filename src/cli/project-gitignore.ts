@@ -13,7 +13,7 @@
  * project store. Never overwritten: created with O_EXCL, so an existing file (the user's, or a
  * link) is left exactly as it is.
  */
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATABASE_FILE, HTTP_TOKENS_FILE } from '../store/paths.js';
 
@@ -70,4 +70,22 @@ export function ensureProjectGitignore(storeDir: string): GitignoreResult {
   }
   closeSync(fd);
   return { path, created: true };
+}
+
+/**
+ * Before a command first writes `http-tokens.json` into a project store (`psmc serve`,
+ * `psmc token create`), makes sure the store's `.gitignore` keeps it out of git. `projectDir` is
+ * the project store's directory, or undefined for a user or `--store` store (nothing to do).
+ * Notes what it did, or why it could not, through `note`; never throws.
+ */
+export function guardTokensFromGit(projectDir: string | undefined, who: string, note: (line: string) => void): void {
+  if (projectDir === undefined || !existsSync(projectDir) || existsSync(join(projectDir, HTTP_TOKENS_FILE))) return;
+  try {
+    const g = ensureProjectGitignore(projectDir);
+    if (g.created) note(`${who}: wrote ${g.path} so that ${HTTP_TOKENS_FILE} and the database stay out of git.`);
+  } catch (e) {
+    note(
+      `${who}: warning: could not write ${join(projectDir, GITIGNORE_FILE)}: ${(e as Error).message}. Keep ${HTTP_TOKENS_FILE} out of git yourself.`,
+    );
+  }
 }

@@ -220,7 +220,8 @@ async function serveOnce(t: TestContext, sb: Sandbox, args: readonly string[], c
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (c: string) => (stderr += c));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close', not 'exit': it comes after stderr is read to the end, so no note can be missed.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
@@ -262,5 +263,27 @@ test('psmc serve writes .psmc/.gitignore before it first writes http-tokens.json
   sb.ok(['set', 'a', '1', '--store', plain]);
   const err3 = await serveOnce(t, sb, ['--store', plain], sb.dir);
   assert.doesNotMatch(err3, /wrote/);
+  assert.equal(existsSync(join(plain, '.gitignore')), false);
+});
+
+test('psmc token create also writes .psmc/.gitignore before the first http-tokens.json of a project store', (t) => {
+  const sb = sandbox(t);
+  const repo = project(sb);
+  mkdirSync(join(repo, '.psmc'));
+  sb.ok(['set', 'a', '1'], { cwd: repo });
+  const r = sb.run(['token', 'create', '--name', 'ci'], { cwd: repo });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /psmc token: wrote .*\.gitignore so that http-tokens\.json and the database stay out of git/);
+  assert.match(readFileSync(join(repo, '.psmc', '.gitignore'), 'utf8'), /^\/http-tokens\.json$/m);
+  // Once the tokens file exists, nothing more is said or written.
+  rmSync(join(repo, '.psmc', '.gitignore'));
+  const again = sb.run(['token', 'create', '--name', 'ci2'], { cwd: repo });
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /wrote/);
+  // A --store store is not a project store.
+  const plain = join(sb.dir, 'plain-store');
+  sb.ok(['set', 'a', '1', '--store', plain]);
+  const p = sb.run(['token', 'create', '--store', plain]);
+  assert.equal(p.status, 0, p.stderr);
   assert.equal(existsSync(join(plain, '.gitignore')), false);
 });

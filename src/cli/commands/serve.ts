@@ -1,12 +1,10 @@
 /** psmc serve: the HTTP API, the change feed and the web GUI on one store, until Ctrl-C. */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { PsmcError } from '../../core/errors.js';
 import { intOption, stringOption, usageError, type CommandSpec, type Context } from '../context.js';
 import { openCliStore } from '../open.js';
-import { ensureProjectGitignore } from '../project-gitignore.js';
+import { guardTokensFromGit } from '../project-gitignore.js';
 import { loadServer } from '../server-load.js';
-import { HTTP_TOKENS_FILE } from '../../store/paths.js';
 
 export const spec: CommandSpec = {
   args: [],
@@ -86,20 +84,9 @@ export async function run(ctx: Context): Promise<number> {
     );
   }
   const store = await openCliStore(ctx);
-  const project = store.info.writeLayer === 'project' ? store.info.project?.dir : undefined;
-  if (project !== undefined && existsSync(project) && !existsSync(join(project, HTTP_TOKENS_FILE))) {
-    // The server keeps its browser sessions in http-tokens.json in the store directory, which for a
-    // project store sits in the user's repository: first make sure git leaves it out.
-    try {
-      const g = ensureProjectGitignore(project);
-      if (g.created)
-        ctx.note(`psmc serve: wrote ${g.path} so that ${HTTP_TOKENS_FILE} and the database stay out of git.`);
-    } catch (e) {
-      ctx.note(
-        `psmc serve: warning: could not write ${join(project, '.gitignore')}: ${(e as Error).message}. Keep ${HTTP_TOKENS_FILE} out of git yourself.`,
-      );
-    }
-  }
+  // The server keeps its browser sessions in http-tokens.json in the store directory, which for a
+  // project store sits in the user's repository: first make sure git leaves it out.
+  guardTokensFromGit(store.info.writeLayer === 'project' ? store.info.project?.dir : undefined, 'psmc serve', ctx.note);
   const { startServer } = await loadServer();
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {

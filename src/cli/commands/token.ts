@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { PsmcError } from '../../core/errors.js';
 import { arg, flag, stringOption, usageError, type CommandSpec, type Context } from '../context.js';
 import { withStore } from '../open.js';
+import { guardTokensFromGit } from '../project-gitignore.js';
 import { loadServer } from '../server-load.js';
 
 export const spec: CommandSpec = {
@@ -33,13 +34,14 @@ Examples:
 export async function run(ctx: Context): Promise<number> {
   const action = arg(ctx, 0);
   const { TokenFile } = await loadServer();
-  const dirOf = async (): Promise<string> =>
+  const storeOf = async (): Promise<{ path: string; project: boolean }> =>
     withStore(ctx, (store) => {
       const info = store.info;
       const slot = info.writeLayer === 'project' ? info.project : info.user;
       if (slot === undefined) throw new TypeError('no write store');
-      return slot.dir;
+      return { path: slot.dir, project: info.writeLayer === 'project' };
     });
+  const dirOf = async (): Promise<string> => (await storeOf()).path;
   switch (action) {
     case 'create': {
       if (ctx.args[1] !== undefined)
@@ -49,7 +51,9 @@ export async function run(ctx: Context): Promise<number> {
         );
       const name = stringOption(ctx, 'name') ?? `token-${randomBytes(3).toString('hex')}`;
       const readOnly = flag(ctx, 'read-only');
-      const file = new TokenFile(await dirOf());
+      const dir = await storeOf();
+      if (dir.project) guardTokensFromGit(dir.path, 'psmc token', (line) => ctx.note(line));
+      const file = new TokenFile(dir.path);
       const { secret, credential } = file.create({ name, scopes: readOnly ? ['read'] : ['read', 'write'] });
       if (ctx.global.json) {
         ctx.json({
