@@ -39,7 +39,7 @@ function watchProcess(sb: Sandbox, args: readonly string[]): Running {
     err += d;
     if (err.includes('Watching')) onReady();
   });
-  const exit = new Promise<number | string>((res) => child.once('exit', (code, signal) => res(code ?? signal ?? -1)));
+  const exit = new Promise<number | string>((res) => child.once('close', (code, signal) => res(code ?? signal ?? -1)));
   void exit.then(() => onReady());
   return { lines, stderr: () => err, ready, exit, kill: (s) => child.kill(s) };
 }
