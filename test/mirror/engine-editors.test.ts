@@ -16,6 +16,16 @@
  * older buffer is the stale-buffer case: the saved file lacks the key, so
  * the 3-way merge (base = last export) reads that as a deletion by the user —
  * specified behaviour, recorded in history (see the last test).
+ *
+ * Time: the engine tells "being written" from "saved" by the file's age
+ * (SETTLE_MS, EMPTY_GRACE_MS), measured with the store's wall clock. Each poke
+ * pins that clock to the file's mtime (TestClock), so every intermediate state
+ * is exactly "just written" however long the poke takes: on a loaded machine a
+ * poke (SQLite commits, fsyncs) or a scheduled export firing between two
+ * editor steps can come more than SETTLE_MS after the write, and a partial
+ * file unchanged that long *is* a finished save by the heuristic — a limit
+ * pinned down by its own test below ('a partial file left unchanged past
+ * SETTLE_MS'), not a state these pattern tests can check.
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,12 +37,14 @@ import { codecFor, type MirrorFormat } from '../../src/mirror/codecs/index.js';
 import {
   backdate,
   dbValues,
+  TestClock,
   fileValues,
   mirrorPath,
   open,
   readText,
   sleep,
   tmpDir,
+  toObject,
   waitFor,
 } from './fixtures/engine-helpers.js';
 
@@ -58,6 +70,7 @@ interface Rig {
   file: string;
   store: Store;
   reader: Store;
+  clock: TestClock;
   original: string;
   final: string;
   /**
@@ -65,19 +78,22 @@ interface Rig {
    * `originalInPlace`: the editor has not started replacing the file yet (no
    * write then: a write exported into the file the editor is about to
    * overwrite with its older buffer is the stale-buffer case, see below).
+   * `ageMs`: how long ago the file was last written, as the engine sees it
+   * (the store's clock is pinned to the file's mtime plus this).
    */
-  poke: (label: string, originalInPlace?: boolean) => void;
+  poke: (label: string, originalInPlace?: boolean, ageMs?: number) => void;
   pokes: number;
   writes: number;
 }
 
 async function rig(t: TestContext, format: MirrorFormat, withWrites: boolean): Promise<Rig> {
   const dir = tmpDir(t);
-  const store = open(t, dir);
+  const clock = new TestClock();
+  const store = open(t, dir, { clock: clock.now });
   if (format !== 'json') store.setMirrorFormat(format);
   store.batch(Object.entries(BASE).map(([key, value]) => ({ op: 'set' as const, key, value })));
   store.syncMirror();
-  const reader = open(t, dir, { freshnessMs: 0 });
+  const reader = open(t, dir, { freshnessMs: 0, clock: clock.now });
   const file = mirrorPath(dir, format);
   const original = readText(file) ?? '';
   assert.deepEqual(fileValues(dir, format), BASE);
@@ -87,12 +103,15 @@ async function rig(t: TestContext, format: MirrorFormat, withWrites: boolean): P
     file,
     store,
     reader,
+    clock,
     original,
     final: edit(format, original),
     pokes: 0,
     writes: 0,
-    poke: (label, originalInPlace = false) => {
+    poke: (label, originalInPlace = false, ageMs = 0) => {
       r.pokes++;
+      // Pinned until the next poke: scheduled exports that run between the editor's steps see this state's age too.
+      clock.pinToFile(file, ageMs);
       const sync = store.syncMirror();
       assert.equal(
         sync.error,
@@ -122,6 +141,7 @@ async function rig(t: TestContext, format: MirrorFormat, withWrites: boolean): P
 
 /** After the save: let it settle, sync, and check the edit is in. */
 async function settled(r: Rig, format: MirrorFormat): Promise<void> {
+  r.clock.release();
   backdate(r.file, 200);
   const res = r.store.syncMirror();
   assert.equal(res.error, undefined, JSON.stringify(res));
@@ -169,9 +189,10 @@ const PATTERNS: Record<string, Pattern> = {
     const fd = fs.openSync(r.file, 'w');
     r.poke('truncated');
     await sleep(100);
-    r.poke('still empty, 100 ms later');
+    r.poke('still empty, 100 ms later', false, 100);
     await sleep(100);
-    r.poke('still empty, 200 ms later');
+    r.poke('still empty, 200 ms later', false, 200);
+    r.poke(`still empty, just under EMPTY_GRACE_MS (${EMPTY_GRACE_MS} ms) later`, false, EMPTY_GRACE_MS - 1);
     fs.writeSync(fd, r.final);
     fs.closeSync(fd);
     r.poke('written');
@@ -286,6 +307,52 @@ describe('writes during a save', () => {
     assert.equal(h?.source, 'file');
     assert.equal(h?.oldValue, 'exported while the editor had the file open', 'the value is in history');
   });
+});
+
+describe('the limit of the settle heuristic (docs/mirror.md, "Editors that write in place")', () => {
+  for (const format of ['toml', 'yaml'] as const) {
+    it(`${format}: a partial file that parses and is left unchanged for SETTLE_MS is imported as it stands; history keeps every value and the complete save brings them back`, (t) => {
+      const dir = tmpDir(t);
+      const clock = new TestClock();
+      const s = open(t, dir, { clock: clock.now });
+      s.setMirrorFormat(format);
+      s.batch(Object.entries(BASE).map(([key, value]) => ({ op: 'set' as const, key, value })));
+      s.syncMirror();
+      const file = mirrorPath(dir, format);
+      const buf = Buffer.from(edit(format, readText(file) ?? ''));
+      const half = Math.floor(buf.length / 2);
+      // vim's first write of the new file, as in the pattern above: it ends inside the header
+      // comment, and a TOML/YAML document of comments only is a valid document with no entries.
+      assert.deepEqual(toObject(codecFor(format).parse(buf.subarray(0, half).toString('utf8')).values), {});
+      const fd = fs.openSync(file, 'w');
+      try {
+        fs.writeSync(fd, buf, 0, half);
+        clock.pinToFile(file, SETTLE_MS - 1);
+        assert.ok(s.syncMirror().retryInMs !== undefined, 'younger than SETTLE_MS: a save in progress');
+        assert.deepEqual(dbValues(s), BASE);
+        // The writer stalls for SETTLE_MS (descheduled on a loaded machine, a slow disk): by the
+        // heuristic the save is finished, and the file says every key was removed.
+        clock.pinToFile(file, SETTLE_MS);
+        assert.equal(s.syncMirror().error, undefined);
+        assert.deepEqual(dbValues(s), {}, 'imported as it stands');
+        for (const [k, v] of Object.entries(BASE)) {
+          const h = s.history(k)[0];
+          assert.equal(h?.op, 'delete', k);
+          assert.equal(h?.source, 'file', k);
+          assert.deepEqual(h?.oldValue, v, `${k}: the deleted value is in history`);
+        }
+        s.set('during', 1);
+        fs.writeSync(fd, buf, half, buf.length - half);
+      } finally {
+        fs.closeSync(fd);
+      }
+      clock.release();
+      backdate(file, 200);
+      assert.equal(s.syncMirror().error, undefined);
+      assert.deepEqual(dbValues(s), { ...BASE, a: EDITED_A, during: 1 }, 'the complete save brings every key back');
+      assert.ok(readText(file)?.includes('edited by hand'));
+    });
+  }
 });
 
 describe('an empty file', () => {
