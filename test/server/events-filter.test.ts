@@ -8,33 +8,22 @@
  * client, filtered or not. Correctness only: nothing here measures time.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { keyHasPrefix } from '../../src/core/keys.js';
 import { openApiDocument } from '../../src/server/openapi.js';
-import { childEnv, cli, inProcess, request, sse, type Json, type SseClient, type SseEvent } from './harness.js';
+import {
+  changes,
+  cli,
+  inProcess,
+  request,
+  runWriter,
+  sse,
+  type Change,
+  type Json,
+  type SseClient,
+  type SseEvent,
+} from './harness.js';
 
-const WRITER = fileURLToPath(new URL('./writer.js', import.meta.url));
-
-function runWriter(dir: string, count: number, mode: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, dir, String(count), mode], { env: childEnv(dir), stdio: 'inherit' });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${String(code)}`))));
-  });
-}
-
-interface Change {
-  revision: number;
-  seq: number;
-  key: string;
-  op: string;
-  value?: unknown;
-}
-
-const changes = (events: readonly SseEvent[]): Change[] =>
-  events.filter((e) => e.event === 'change').map((e) => JSON.parse(e.data) as Change);
 const named = (events: readonly SseEvent[], name: string): Json[] =>
   events.filter((e) => e.event === name).map((e) => JSON.parse(e.data) as Json);
 

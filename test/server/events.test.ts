@@ -5,32 +5,10 @@
  * Correctness only: nothing here measures time (see bench/http-bench.ts).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { childEnv, inProcess, request, sse, type Json, type SseClient, type SseEvent } from './harness.js';
-
-const WRITER = fileURLToPath(new URL('./writer.js', import.meta.url));
-
-function runWriter(dir: string, count: number, mode: 'burst' | 'mixed'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, dir, String(count), mode], { env: childEnv(dir), stdio: 'inherit' });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${String(code)}`))));
-  });
-}
-
-interface Change {
-  revision: number;
-  seq: number;
-  key: string;
-  value?: unknown;
-}
-
-const changes = (events: readonly SseEvent[]): Change[] =>
-  events.filter((e) => e.event === 'change').map((e) => JSON.parse(e.data) as Change);
+import { changes, inProcess, request, runWriter, sse, type Change, type Json, type SseClient } from './harness.js';
 
 test('the feed starts with hello and status, replays from since=0, then goes live; ids mark whole revisions', async (t) => {
   const s = await inProcess(t, { seed: { a: 1 } });

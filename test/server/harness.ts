@@ -310,3 +310,27 @@ export async function serveProcess(
 /** A JSON answer read loosely: the tests check its fields one by one. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are checked field by field, not typed
 export type Json = any;
+
+const WRITER = fileURLToPath(new URL('./writer.js', import.meta.url));
+
+/** Runs test/server/writer.ts in its own process (`count` commits in `mode`); resolves when it exits 0. */
+export function runWriter(dir: string, count: number, mode: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRITER, dir, String(count), mode], { env: childEnv(dir), stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${String(code)}`))));
+  });
+}
+
+/** A `change` event's data, as the tests read it. */
+export interface Change {
+  revision: number;
+  seq: number;
+  key: string;
+  op: string;
+  value?: unknown;
+}
+
+/** The `change` events of a feed, parsed. */
+export const changes = (events: readonly SseEvent[]): Change[] =>
+  events.filter((e) => e.event === 'change').map((e) => JSON.parse(e.data) as Change);
