@@ -42,7 +42,7 @@ import type { MirrorError, MirrorHost, MirrorSetting, MirrorState, MirrorStatus,
 
 /** A file modified less than this long ago may still be being written: wait before importing it. */
 export const SETTLE_MS = 30;
-/** An empty file is an editor mid-save; after this long it counts as deleted and is regenerated. */
+/** An empty file is an editor mid-save; after this long it counts as deleted and is regenerated. A file with no entries over a base with keys waits as long, then imports. */
 export const EMPTY_GRACE_MS = 2000;
 /** At most one export per this interval while commits keep coming (the mirror's lag bound is well under 200 ms). */
 export const EXPORT_INTERVAL_MS = 50;
@@ -362,6 +362,15 @@ export class Mirror {
     for (const [key, value] of parsed.values) theirs.set(key, encodeValue(value, key));
     const rows = new Map<string, StoredRow>();
     for (const r of tx.allRows()) rows.set(r.key, r);
+    const age = this.#host.clock() - st.mtimeMs;
+    if (parsed.values.size === 0 && age < EMPTY_GRACE_MS) {
+      // No entries over a base with keys: maybe an in-place save cut in its header; wait as for an empty file.
+      const baseHasKey =
+        [...rows.values()].some((r) => r.revision <= baseRevision) ||
+        tx.keysChangedAfter(baseRevision).some((k) => tx.valueAt(k, baseRevision) !== null);
+      if (baseHasKey)
+        return { imported: undefined, exported: false, retryInMs: EMPTY_GRACE_MS - Math.max(0, age), error: undefined };
+    }
     const keys = new Set<string>([...theirs.keys(), ...rows.keys(), ...tx.keysChangedAfter(baseRevision)]);
     const merge = mergeMirror({
       keys,

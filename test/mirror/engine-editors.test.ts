@@ -24,8 +24,8 @@
  * poke (SQLite commits, fsyncs) or a scheduled export firing between two
  * editor steps can come more than SETTLE_MS after the write, and a partial
  * file unchanged that long *is* a finished save by the heuristic — a limit
- * pinned down by its own test below ('a partial file left unchanged past
- * SETTLE_MS'), not a state these pattern tests can check.
+ * pinned down by its own tests below ('the limit of the settle heuristic'),
+ * not a state these pattern tests can check.
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -311,7 +311,7 @@ describe('writes during a save', () => {
 
 describe('the limit of the settle heuristic (docs/mirror.md, "Editors that write in place")', () => {
   for (const format of ['toml', 'yaml'] as const) {
-    it(`${format}: a partial file that parses and is left unchanged for SETTLE_MS is imported as it stands; history keeps every value and the complete save brings them back`, (t) => {
+    it(`${format}: a partial file that ends in its header comment (no entries) waits out EMPTY_GRACE_MS like an empty file, then is imported; history keeps every value and the complete save brings them back`, (t) => {
       const dir = tmpDir(t);
       const clock = new TestClock();
       const s = open(t, dir, { clock: clock.now });
@@ -330,10 +330,21 @@ describe('the limit of the settle heuristic (docs/mirror.md, "Editors that write
         clock.pinToFile(file, SETTLE_MS - 1);
         assert.ok(s.syncMirror().retryInMs !== undefined, 'younger than SETTLE_MS: a save in progress');
         assert.deepEqual(dbValues(s), BASE);
-        // The writer stalls for SETTLE_MS (descheduled on a loaded machine, a slow disk): by the
-        // heuristic the save is finished, and the file says every key was removed.
-        clock.pinToFile(file, SETTLE_MS);
-        assert.equal(s.syncMirror().error, undefined);
+        // The writer stalls past SETTLE_MS (descheduled on a loaded machine, a slow disk): a file
+        // with no entries over a base with keys waits for the empty-file grace.
+        for (const age of [SETTLE_MS, 1000, EMPTY_GRACE_MS - 1]) {
+          clock.pinToFile(file, age);
+          const r = s.syncMirror();
+          assert.equal(r.error, undefined, `${age} ms: not an invalid edit`);
+          assert.equal(r.retryInMs, EMPTY_GRACE_MS - age, `${age} ms: waited on until EMPTY_GRACE_MS`);
+          assert.deepEqual(dbValues(s), BASE, `${age} ms: nothing imported`);
+          assert.equal(s.status().mirror?.state, 'pending-import', `${age} ms: status says pending import`);
+        }
+        // Unchanged for EMPTY_GRACE_MS: the file says every key was removed, and it is imported.
+        clock.pinToFile(file, EMPTY_GRACE_MS);
+        const r = s.syncMirror();
+        assert.equal(r.error, undefined);
+        assert.equal(r.retryInMs, undefined);
         assert.deepEqual(dbValues(s), {}, 'imported as it stands');
         for (const [k, v] of Object.entries(BASE)) {
           const h = s.history(k)[0];
@@ -351,6 +362,44 @@ describe('the limit of the settle heuristic (docs/mirror.md, "Editors that write
       assert.equal(s.syncMirror().error, undefined);
       assert.deepEqual(dbValues(s), { ...BASE, a: EDITED_A, during: 1 }, 'the complete save brings every key back');
       assert.ok(readText(file)?.includes('edited by hand'));
+    });
+
+    it(`${format}: a partial file cut after its first entry and left unchanged for SETTLE_MS is imported as it stands (the remaining limit); the complete save brings the rest back`, (t) => {
+      const dir = tmpDir(t);
+      const clock = new TestClock();
+      const s = open(t, dir, { clock: clock.now });
+      s.setMirrorFormat(format);
+      s.batch(Object.entries(BASE).map(([key, value]) => ({ op: 'set' as const, key, value })));
+      s.syncMirror();
+      const file = mirrorPath(dir, format);
+      const buf = Buffer.from(edit(format, readText(file) ?? ''));
+      const from = { toml: '"a" = ', yaml: 'a: ' }[format];
+      const cut = buf.indexOf(0x0a, buf.indexOf(from)) + 1;
+      assert.deepEqual(toObject(codecFor(format).parse(buf.subarray(0, cut).toString('utf8')).values), { a: EDITED_A });
+      const fd = fs.openSync(file, 'w');
+      try {
+        fs.writeSync(fd, buf, 0, cut);
+        clock.pinToFile(file, SETTLE_MS - 1);
+        assert.ok(s.syncMirror().retryInMs !== undefined, 'younger than SETTLE_MS: a save in progress');
+        assert.deepEqual(dbValues(s), BASE);
+        clock.pinToFile(file, SETTLE_MS);
+        assert.equal(s.syncMirror().error, undefined);
+        assert.deepEqual(dbValues(s), { a: EDITED_A }, 'imported as it stands');
+        for (const [k, v] of Object.entries(BASE)) {
+          if (k === 'a') continue;
+          const h = s.history(k)[0];
+          assert.equal(h?.op, 'delete', k);
+          assert.equal(h?.source, 'file', k);
+          assert.deepEqual(h?.oldValue, v, `${k}: the deleted value is in history`);
+        }
+        fs.writeSync(fd, buf, cut, buf.length - cut);
+      } finally {
+        fs.closeSync(fd);
+      }
+      clock.release();
+      backdate(file, 200);
+      assert.equal(s.syncMirror().error, undefined);
+      assert.deepEqual(dbValues(s), { ...BASE, a: EDITED_A }, 'the complete save brings every key back');
     });
   }
 });

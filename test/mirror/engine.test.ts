@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { JsonValue, Store } from '../../src/index.js';
 import { codecFor, HEADER_TEXT, type MirrorFormat } from '../../src/mirror/codecs/index.js';
+import { EMPTY_GRACE_MS } from '../../src/mirror/mirror.js';
 import { APPLICATION_ID, MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { formatHlc } from '../../src/core/clock.js';
 import {
@@ -293,7 +294,7 @@ describe('import of hand edits', () => {
     assert.deepEqual(dbValues(s), { a: 1 });
   });
 
-  it('an empty document ({}) deletes every key', async (t) => {
+  it('an empty document ({}) deletes every key once it has stayed unchanged for EMPTY_GRACE_MS', async (t) => {
     const dir = tmpDir(t);
     const s = open(t, dir);
     s.batch([
@@ -302,6 +303,9 @@ describe('import of hand edits', () => {
     ]);
     s.syncMirror();
     await handEdit(mirrorPath(dir), '{}\n');
+    assert.ok((s.syncMirror().retryInMs ?? 0) > 0, 'waited on like an empty file');
+    assert.deepEqual(dbValues(s), { a: 1, b: 2 });
+    backdate(mirrorPath(dir), EMPTY_GRACE_MS + 500);
     s.syncMirror();
     assert.deepEqual(dbValues(s), {});
     assert.equal(s.history().filter((r) => r.op === 'delete' && r.source === 'file').length, 2);

@@ -310,8 +310,12 @@ fn an_empty_file_is_an_editor_mid_save_until_it_stays_empty() {
     let r = store.sync_mirror().unwrap();
     assert!(r.exported);
     assert_eq!(values(&t.file()), vec![("a".into(), Value::from(1))], "regenerated, nothing deleted");
-    // `{}` is how to delete every key.
+    // `{}` is how to delete every key, once it has stayed unchanged for the empty-file grace.
     hand_edit(&t.file(), "{}\n", 1000);
+    let r = store.sync_mirror().unwrap();
+    assert!(r.retry_in_ms.is_some(), "{:?}", r);
+    assert_eq!(store.get("a").unwrap(), Some(Value::from(1)));
+    hand_edit(&t.file(), "{}\n", 3000);
     store.sync_mirror().unwrap();
     assert!(store.all(None).unwrap().is_empty());
 }

@@ -46,7 +46,8 @@ mod import;
 
 /// A file modified less than this long ago may still be being written: wait before importing.
 pub const SETTLE_MS: i64 = 30;
-/// An empty file is an editor mid-save; after this long it counts as deleted and is regenerated.
+/// An empty file is an editor mid-save; after this long it counts as deleted and is regenerated. A file
+/// with no entries over a base with keys waits as long, then imports (§mirror.detect).
 pub const EMPTY_GRACE_MS: i64 = 2000;
 /// A handle exports at most once per this interval while commits keep coming.
 pub const EXPORT_INTERVAL_MS: u64 = 50;

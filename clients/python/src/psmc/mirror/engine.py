@@ -42,7 +42,8 @@ from .files import MIRROR_FILES
 
 #: A file modified less than this long ago may still be being written: wait before importing it.
 SETTLE_MS = 30
-#: An empty file is an editor mid-save; after this long it counts as deleted and is regenerated.
+#: An empty file is an editor mid-save; after this long it counts as deleted and is regenerated. A file
+#: with no entries over a base with keys waits as long, then imports (§mirror.detect).
 EMPTY_GRACE_MS = 2000
 #: At most one export per this interval while commits keep coming (see the module comment).
 EXPORT_INTERVAL_MS = 100

@@ -3,6 +3,7 @@
 recording a refused one. Used by :class:`psmc.mirror.engine.Mirror`, under its rules."""
 from ..errors import PsmcError
 from .engine import (
+    EMPTY_GRACE_MS,
     META_ERROR,
     META_ERROR_HASH,
     META_HASH,
@@ -52,6 +53,13 @@ def import_edit(m, tx, text, digest, st, base_revision):
     for key, value in parsed.values.items():
         theirs[key] = encode_value(value, key)
     rows = {r.key: r for r in tx.all_rows()}
+    age = m._host.clock() - st[1]
+    if not parsed.values and age < EMPTY_GRACE_MS:
+        # No entries over a base with keys: maybe an in-place save cut in its header; wait as for an empty file.
+        if any(r.revision <= base_revision for r in rows.values()) or any(
+            tx.value_at(k, base_revision) is not None for k in tx.keys_changed_after(base_revision)
+        ):
+            return SyncResult(retry_in_ms=EMPTY_GRACE_MS - max(0, age))
     keys = set(theirs) | set(rows) | set(tx.keys_changed_after(base_revision))
 
     def base(key):

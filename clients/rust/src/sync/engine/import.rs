@@ -103,6 +103,11 @@ impl MirrorSync {
             };
             ours.insert(key.clone(), o);
         }
+        let age = (host.clock)() - st.mtime_ms;
+        if parsed.entries.is_empty() && age < EMPTY_GRACE_MS && bases.values().any(Option::is_some) {
+            // No entries over a base with keys: maybe an in-place save cut in its header; wait as for an empty file.
+            return Ok(SyncResult { retry_in_ms: Some(EMPTY_GRACE_MS - age.max(0)), ..SyncResult::default() });
+        }
         let merge = merge_mirror(
             keys.iter().cloned(),
             &theirs,
