@@ -202,7 +202,7 @@ export class SqliteStorage implements StoragePort {
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000))}`);
       this.#checkForeign();
       if (!this.#readOnly) {
-        const mode = db.pragma('journal_mode = WAL', { simple: true });
+        const mode = enableWal(db, options.busyTimeoutMs ?? 10_000);
         if (String(mode).toLowerCase() !== 'wal') {
           throw new PsmcError('PSMC_IO', `Cannot switch ${options.file} to WAL mode (got ${String(mode)}).`, {
             hint: 'Keep the store on a local file system; WAL does not work on some network file systems.',
@@ -516,5 +516,26 @@ export class SqliteStorage implements StoragePort {
     if (this.#closed) return;
     this.#closed = true;
     this.#db.close();
+  }
+}
+
+/**
+ * Switches the file to WAL and returns the journal mode it then has. Switching needs the file to
+ * itself, and SQLite answers SQLITE_BUSY at once, without waiting on the busy handler, when another
+ * process is opening the same new store: so retry until the busy timeout, as every other
+ * statement waits. (Python and Rust do the same.)
+ */
+function enableWal(db: Database.Database, busyTimeoutMs: number): unknown {
+  const deadline = Date.now() + Math.max(0, busyTimeoutMs);
+  let pause = 1;
+  for (;;) {
+    try {
+      return db.pragma('journal_mode = WAL', { simple: true });
+    } catch (e) {
+      const code = sqliteCode(e);
+      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() >= deadline) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+      pause = Math.min(pause * 2, 50);
+    }
   }
 }

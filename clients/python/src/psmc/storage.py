@@ -210,6 +210,27 @@ class _Tx(object):
         return [r[0] for r in cur.fetchall()]
 
 
+def _enable_wal(db, timeout_ms):
+    """Switches the file to WAL and returns the journal mode it then has. Switching needs the
+    file to itself, and SQLite answers "database is locked" at once, without waiting on the busy
+    handler, when another process is opening the same new store: so retry until the busy timeout,
+    as every other statement waits."""
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000.0
+    pause = 0.001
+    while True:
+        try:
+            return db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+
 class SqliteStorage(object):
     """One connection to a store's ``psmc.db``."""
 
@@ -249,7 +270,7 @@ class SqliteStorage(object):
         try:
             db.execute("PRAGMA busy_timeout = %d" % timeout_ms)
             self._check_foreign()
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = _enable_wal(db, timeout_ms)
             if str(mode).lower() != "wal":
                 raise PsmcError(
                     "PSMC_IO",

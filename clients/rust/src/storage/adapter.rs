@@ -101,12 +101,34 @@ impl Storage {
         map_sqlite_error(e, &self.location)
     }
 
+    /// Switches the file to WAL and returns the journal mode it then has. Switching needs the file
+    /// to itself, and SQLite answers "database is locked" at once, without waiting on the busy
+    /// handler, when another process is opening the same new store: so retry until the busy
+    /// timeout, as every other statement waits.
+    fn enable_wal(&self, busy_timeout_ms: u64) -> Result<String> {
+        let deadline = std::time::Instant::now() + Duration::from_millis(busy_timeout_ms);
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+                Ok(mode) => return Ok(mode),
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(self.map(e)),
+            }
+        }
+    }
+
     fn init(&self, options: &StorageOptions) -> Result<()> {
         self.conn.busy_timeout(Duration::from_millis(options.busy_timeout_ms)).map_err(|e| self.map(e))?;
         self.conn.set_prepared_statement_cache_capacity(32);
         self.check_foreign()?;
         if !self.read_only {
-            let mode: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| self.map(e))?;
+            let mode = self.enable_wal(options.busy_timeout_ms)?;
             if !mode.eq_ignore_ascii_case("wal") {
                 return Err(PsmcError::new(
                     ErrorCode::Io,
