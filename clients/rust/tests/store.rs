@@ -288,7 +288,7 @@ fn handles_creating_one_fresh_store_at_once_all_succeed() {
                 let barrier = Arc::clone(&barrier);
                 std::thread::spawn(move || {
                     barrier.wait();
-                    let mut s = open(&dir);
+                    let s = open(&dir);
                     s.set(&format!("k{}", i), 1, SetOptions::default()).map(|_| ()).map_err(|e| format!("{}: {}", e.code(), e.message()))
                 })
             })
