@@ -150,12 +150,6 @@ def _flush_at_exit():
             sys.stderr.write("psmc: could not update the mirror %s at exit: %s\n" % (m.file, e))
 
 
-def _key_order(pair):
-    from ..keys import utf16_order
-
-    return utf16_order(pair[0])
-
-
 class Mirror(object):
     """The mirror of one store (one per open database per process; :mod:`psmc.shared` owns it).
 
@@ -431,49 +425,10 @@ class Mirror(object):
         self.write_and_record(tx, text, revision)
 
     def _updated_text(self, base, digest, changes):
-        """``(text, layout)``: the file with ``changes`` applied (§mirror.update) and the layout of
-        the result (None when not known). When the changes would scan the file again more than once
-        (inserts and removals; with YAML, more than 16 changes) and the file is exactly canonical
-        (nothing to preserve), it is rendered anew: the same bytes in one pass.
+        """``(text, layout)``: the file with ``changes`` applied; see :func:`.text_update.updated_text`."""
+        from .text_update import updated_text
 
-        The scan of ``base`` (its parse, with positions) is skipped when it is the text this engine
-        last wrote: the layout of that text is kept with its SHA-256 and the text itself, and used
-        only when the file read now has that hash and is that text, character for character (a
-        stat is never trusted for this). The JSON and TOML codecs replace values (all those of one
-        export in one pass) without scanning the whole file again; see common.update_layout."""
-        from .common import split_bom, update_layout
-
-        codec = self._codec_now()
-        # Every codec's parse(text) is to_parsed(_Editor.scan(text without BOM)); see common.run_update.
-        editor = getattr(codec, "_Editor", None)
-        layout = None
-        cached = self._layout_cache
-        if cached is not None and cached[0] == self._setting and cached[1] == digest and cached[2] == base:
-            layout = cached[3]
-        if layout is None and editor is not None:
-            layout = editor.scan(split_bom(base)[1])
-        DELETE = _DELETE()
-        if layout is not None and getattr(editor, "scan_alone", None) is not None:
-            # Values are replaced in one pass; each insert or removal scans the file again.
-            present = set(e.key for e in layout.entries)
-            many = sum(1 for key, value in changes if (value is DELETE) == (key in present)) > 1
-        else:
-            many = len(changes) > 16
-        if many:
-            if layout is not None:
-                values = dict((e.key, e.value) for e in layout.entries)
-            else:
-                values = dict(codec.parse(base).values)
-            if codec.render(sorted(values.items(), key=_key_order)) == base:
-                for key, value in changes:
-                    if value is DELETE:
-                        values.pop(key, None)
-                    else:
-                        values[key] = value
-                return codec.render(sorted(values.items(), key=_key_order)), None
-        if editor is None:
-            return codec.update(base, changes), None
-        return update_layout(base, changes, editor, layout)
+        return updated_text(self._codec_now(), self._setting, self._layout_cache, base, digest, changes)
 
     def _import(self, tx, text, digest, st, base_revision):
         from .hand_edit import import_edit
